@@ -1,0 +1,9 @@
+"""transpiler: trained models (ONNX) to readable source code for PyTorch and other frameworks."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import ConvertResult, convert  # noqa: E402
+
+__all__ = ["ConvertResult", "convert", "__version__"]

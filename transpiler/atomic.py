@@ -1,0 +1,45 @@
+"""Writing a set of output files all-or-nothing: each goes to a temporary file beside its final
+path and is renamed into place only after every file was written, so a failure or Ctrl-C never
+leaves a half-written file (at worst a stray temporary, which is removed on the way out)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+
+@dataclass
+class OutputFile:
+    path: Path
+    write: Callable[[BinaryIO], None]
+
+
+def text_file(path: Path, text: str) -> OutputFile:
+    data = text.encode("utf-8")
+    return OutputFile(path, lambda f: f.write(data))
+
+
+def write_all(files: list[OutputFile]) -> list[Path]:
+    temps: list[tuple[str, Path]] = []
+    try:
+        for out in files:
+            out.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{out.path.name}.", suffix=".tmp", dir=out.path.parent)
+            temps.append((tmp, out.path))
+            with os.fdopen(fd, "wb") as f:
+                out.write(f)
+        for tmp, final in temps:
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, final)
+        temps = []
+    finally:
+        for tmp, _ in temps:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return [o.path for o in files]

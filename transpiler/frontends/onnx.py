@@ -1,0 +1,476 @@
+"""ONNX file -> IR graph.
+
+Reading is defensive (the file is untrusted input): every failure becomes a one-line
+`InvalidModel`. Ops the target has no lowering for, but which ONNX defines as a function of
+other ops, are expanded into that function body, so the target sees only ops it knows.
+Each node is then canonicalised (see `onnx_canon`) to the newest opset's form.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnx.inliner
+import onnx.shape_inference
+from onnx import AttributeProto, FunctionProto, NodeProto, TypeProto, numpy_helper
+
+from .. import ir
+from ..errors import InvalidModel
+from . import onnx_canon
+
+MIN_OPSET = 7
+DEFAULT_DOMAINS = ("", "ai.onnx")
+
+# (domain, op_type) -> True when the target lowers it directly (so it must not be expanded)
+KeepFn = Callable[[str, str], bool]
+
+
+@dataclass
+class ModelInfo:
+    """What the header and the verifier need to know about the source model."""
+
+    file_name: str
+    sha256: str
+    opset: int
+    graph_name: str
+    producer: str
+
+
+def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.ModelProto, ModelInfo]:
+    """Read and validate an ONNX model from a path (or take a ModelProto)."""
+    import hashlib
+
+    if isinstance(source, onnx.ModelProto):
+        model = source
+        data = model.SerializeToString()
+        name = (model.graph.name or "model") + ".onnx"
+        base_dir = None
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InvalidModel(f"{path}: no such file")
+        if not path.is_file():
+            raise InvalidModel(f"{path}: not a file")
+        data = path.read_bytes()
+        if not data:
+            raise InvalidModel(f"{path}: the file is empty")
+        if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:4] == b"\x89HDF":
+            raise InvalidModel(f"{path}: not an ONNX model (looks like {'PNG' if data[1:4] == b'PNG' else 'HDF5'})")
+        model = onnx.ModelProto()
+        try:
+            model.ParseFromString(data)
+        except Exception as e:  # protobuf's DecodeError and friends
+            raise InvalidModel(f"{path}: not a valid ONNX protobuf ({_one_line(e)})") from None
+        if not model.HasField("graph") or not model.ir_version:
+            raise InvalidModel(f"{path}: not an ONNX model (no graph or no IR version)")
+        name = path.name
+        base_dir = path.resolve().parent
+    _load_external_data(model, base_dir)
+    opset = _default_opset(model)
+    if opset is None:
+        raise InvalidModel(f"{name}: the model imports no ai.onnx opset")
+    if opset < MIN_OPSET:
+        raise InvalidModel(f"{name}: opset {opset} is older than the oldest supported ({MIN_OPSET})")
+    if opset > onnx.defs.onnx_opset_version():
+        raise InvalidModel(
+            f"{name}: opset {opset} is newer than this onnx package knows ({onnx.defs.onnx_opset_version()})"
+        )
+    try:
+        onnx.checker.check_model(model)
+    except Exception as e:
+        raise InvalidModel(f"{name}: invalid model: {_one_line(e)}") from None
+    info = ModelInfo(
+        file_name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        opset=opset,
+        graph_name=model.graph.name,
+        producer=model.producer_name,
+    )
+    return model, info
+
+
+def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
+    """Convert a validated model to the canonical IR, expanding function ops `keep` rejects."""
+    try:
+        model = onnx.inliner.inline_local_functions(model)
+    except Exception as e:
+        raise InvalidModel(f"cannot inline the model's local functions: {_one_line(e)}") from None
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except Exception as e:
+        raise InvalidModel(f"shape inference failed: {_one_line(e)}") from None
+    opsets = {(o.domain or ""): o.version for o in inferred.opset_import}
+    opsets.setdefault("", opsets.pop("ai.onnx", 0) or opsets.get("", 0))
+    builder = _Builder(keep or (lambda d, o: True))
+    return builder.graph(inferred.graph, opsets, parent_scope=None, parent=None)
+
+
+def _default_opset(model: onnx.ModelProto) -> int | None:
+    for o in model.opset_import:
+        if o.domain in DEFAULT_DOMAINS:
+            return o.version
+    return None
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:400] + ("…" if len(text) > 400 else "")
+
+
+def _load_external_data(model: onnx.ModelProto, base_dir: Path | None) -> None:
+    """Load external tensors, refusing locations outside the model's folder."""
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+    tensors = [t for t in _get_all_tensors(model) if uses_external_data(t)]
+    if not tensors:
+        return
+    if base_dir is None:
+        raise InvalidModel("the model refers to external data but was given without a file path")
+    for t in tensors:
+        info = {e.key: e.value for e in t.external_data}
+        loc = info.get("location", "")
+        target = (base_dir / loc).resolve()
+        if not loc or os.path.isabs(loc) or base_dir not in target.parents:
+            raise InvalidModel(f"tensor {t.name!r}: external data location {loc!r} is outside the model's folder")
+        if not target.is_file():
+            raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is missing")
+        offset = int(info.get("offset", 0) or 0)
+        length = int(info["length"]) if "length" in info else None
+        with open(target, "rb") as f:
+            f.seek(offset)
+            raw = f.read() if length is None else f.read(length)
+        if length is not None and len(raw) != length:
+            raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is shorter than stated")
+        t.raw_data = raw
+        del t.external_data[:]
+        t.data_location = onnx.TensorProto.DEFAULT
+
+
+def _type_of(tp: TypeProto | None) -> tuple[str, int, tuple[ir.Dim, ...] | None, str]:
+    """(kind, elem, shape, inner_kind) of an ONNX TypeProto."""
+    if tp is None:
+        return "tensor", 0, None, "tensor"
+    which = tp.WhichOneof("value")
+    if which in ("tensor_type", "sparse_tensor_type"):
+        tt = getattr(tp, which)
+        shape: tuple[ir.Dim, ...] | None = None
+        if tt.HasField("shape"):
+            shape = tuple(
+                d.dim_value if d.HasField("dim_value") else (d.dim_param if d.HasField("dim_param") else None)
+                for d in tt.shape.dim
+            )
+        return "tensor", tt.elem_type, shape, "tensor"
+    if which == "sequence_type":
+        _, elem, _, _ = _type_of(tp.sequence_type.elem_type)
+        return "sequence", elem, None, "tensor"
+    if which == "optional_type":
+        kind, elem, shape, _ = _type_of(tp.optional_type.elem_type)
+        return "optional", elem, shape, kind
+    if which == "map_type":
+        return "map", tp.map_type.key_type, None, "tensor"
+    return "tensor", 0, None, "tensor"
+
+
+def _tensor_to_array(t: onnx.TensorProto) -> np.ndarray:
+    try:
+        return numpy_helper.to_array(t)
+    except Exception as e:
+        raise InvalidModel(f"tensor {t.name!r} cannot be read: {_one_line(e)}") from None
+
+
+def _attr_value(a: AttributeProto, builder: _Builder, scope: dict[str, ir.Value], graph: ir.Graph) -> Any:
+    t = a.type
+    if t == AttributeProto.INT:
+        return int(a.i)
+    if t == AttributeProto.FLOAT:
+        return float(a.f)
+    if t == AttributeProto.STRING:
+        return a.s.decode("utf-8", "replace")
+    if t == AttributeProto.INTS:
+        return [int(x) for x in a.ints]
+    if t == AttributeProto.FLOATS:
+        return [float(x) for x in a.floats]
+    if t == AttributeProto.STRINGS:
+        return [s.decode("utf-8", "replace") for s in a.strings]
+    if t == AttributeProto.TENSOR:
+        return _tensor_to_array(a.t)
+    if t == AttributeProto.TENSORS:
+        return [_tensor_to_array(x) for x in a.tensors]
+    if t == AttributeProto.GRAPH:
+        return builder.graph(a.g, graph.opset, parent_scope=scope, parent=graph)
+    if t == AttributeProto.GRAPHS:
+        return [builder.graph(g, graph.opset, parent_scope=scope, parent=graph) for g in a.graphs]
+    if t == AttributeProto.SPARSE_TENSOR:
+        return numpy_helper.to_array(a.sparse_tensor.values), numpy_helper.to_array(a.sparse_tensor.indices)
+    if t == AttributeProto.TYPE_PROTO:
+        return _type_of(a.tp)
+    if t == AttributeProto.TYPE_PROTOS:
+        return [_type_of(x) for x in a.type_protos]
+    raise InvalidModel(f"attribute {a.name!r} has an unknown type {t}")
+
+
+def _sparse_to_dense(sp: onnx.SparseTensorProto) -> np.ndarray:
+    values = numpy_helper.to_array(sp.values)
+    indices = numpy_helper.to_array(sp.indices)
+    dense = np.zeros(tuple(sp.dims), dtype=values.dtype)
+    if indices.ndim == 1:
+        dense.reshape(-1)[indices] = values
+    else:
+        dense[tuple(indices.T)] = values
+    return dense
+
+
+def _constant_value(node: NodeProto) -> np.ndarray:
+    for a in node.attribute:
+        if a.name == "value":
+            return _tensor_to_array(a.t)
+        if a.name == "sparse_value":
+            return _sparse_to_dense(a.sparse_tensor)
+        if a.name == "value_float":
+            return np.array(a.f, dtype=np.float32)
+        if a.name == "value_floats":
+            return np.array(list(a.floats), dtype=np.float32)
+        if a.name == "value_int":
+            return np.array(a.i, dtype=np.int64)
+        if a.name == "value_ints":
+            return np.array(list(a.ints), dtype=np.int64)
+        if a.name == "value_string":
+            return np.array(a.s.decode("utf-8", "replace"), dtype=object)
+        if a.name == "value_strings":
+            return np.array([s.decode("utf-8", "replace") for s in a.strings], dtype=object)
+    raise InvalidModel(f"Constant node {node.name!r} has no value")
+
+
+def _elem_of_array(a: np.ndarray) -> int:
+    if a.dtype == object:
+        return ir.STRING
+    try:
+        return onnx.helper.np_dtype_to_tensor_dtype(a.dtype)
+    except Exception:
+        return 0
+
+
+class _Builder:
+    """Builds IR graphs from GraphProtos, expanding function ops and canonicalising nodes."""
+
+    def __init__(self, keep: KeepFn) -> None:
+        self.keep = keep
+        self._expansions = 0
+
+    def graph(
+        self,
+        gp: onnx.GraphProto,
+        opsets: dict[str, int],
+        parent_scope: dict[str, ir.Value] | None,
+        parent: ir.Graph | None,
+    ) -> ir.Graph:
+        g = ir.Graph(name=gp.name, opset=dict(opsets), doc=gp.doc_string, parent=parent)
+        scope: dict[str, ir.Value] = dict(parent_scope or {})
+        types: dict[str, TypeProto] = {}
+        for vi in [*gp.input, *gp.value_info, *gp.output]:
+            if vi.HasField("type"):
+                types.setdefault(vi.name, vi.type)
+
+        def new_value(name: str) -> ir.Value:
+            kind, elem, shape, inner = _type_of(types.get(name))
+            return ir.Value(name=name, elem=elem, shape=shape, kind=kind, inner_kind=inner)
+
+        init_names = set()
+        for t in gp.initializer:
+            arr = _tensor_to_array(t)
+            v = ir.Value(name=t.name, elem=t.data_type, shape=tuple(arr.shape), const=arr)
+            scope[t.name] = v
+            g.initializers.append(v)
+            init_names.add(t.name)
+        for sp in gp.sparse_initializer:
+            arr = _sparse_to_dense(sp)
+            v = ir.Value(name=sp.values.name, elem=sp.values.data_type, shape=tuple(arr.shape), const=arr)
+            scope[v.name] = v
+            g.initializers.append(v)
+            init_names.add(v.name)
+        for vi in gp.input:
+            if vi.name in init_names:
+                continue  # an initializer listed as input (IR < 4): a constant with a default
+            v = new_value(vi.name)
+            scope[vi.name] = v
+            g.inputs.append(v)
+
+        version = opsets.get("", 0)
+        node_list: list[tuple[NodeProto, dict[str, int]]] = [(n, opsets) for n in gp.node]
+        while node_list:
+            np_, node_opsets = node_list.pop(0)
+            expanded = self._maybe_expand(np_, node_opsets, types, scope)
+            if expanded is not None:
+                node_list = expanded + node_list
+                continue
+            self._add_node(g, np_, node_opsets, scope, new_value)
+        for vi in gp.output:
+            if vi.name not in scope:
+                raise InvalidModel(f"graph output {vi.name!r} is produced by no node")
+            v = scope[vi.name]
+            if v.shape is None or not v.elem:
+                kind, elem, shape, inner = _type_of(vi.type if vi.HasField("type") else None)
+                v.elem = v.elem or elem
+                v.shape = v.shape if v.shape is not None else shape
+            g.outputs.append(v)
+        del version
+        return g
+
+    def _add_node(self, g: ir.Graph, np_: NodeProto, opsets: dict[str, int], scope: dict[str, ir.Value], new_value) -> None:
+        domain = "" if np_.domain in DEFAULT_DOMAINS else np_.domain
+        if np_.op_type == "Constant" and domain == "":
+            arr = _constant_value(np_)
+            v = ir.Value(name=np_.output[0], elem=_elem_of_array(arr), shape=tuple(arr.shape), const=arr)
+            scope[v.name] = v
+            return
+        inputs: list[ir.Value | None] = []
+        for name in np_.input:
+            if name == "":
+                inputs.append(None)
+            elif name in scope:
+                inputs.append(scope[name])
+            else:
+                raise InvalidModel(f"node {np_.name!r} ({np_.op_type}) reads {name!r}, which nothing defines")
+        outputs: list[ir.Value | None] = []
+        for name in np_.output:
+            if name == "":
+                outputs.append(None)
+                continue
+            v = new_value(name)
+            scope[name] = v
+            outputs.append(v)
+        attrs = {a.name: _attr_value(a, self, scope, g) for a in np_.attribute}
+        node = ir.Node(np_.op_type, inputs, outputs, attrs, domain=domain, name=np_.name, doc=np_.doc_string)
+        for v in outputs:
+            if v is not None:
+                v.producer = node
+        version = opsets.get(domain, opsets.get("", 0))
+        for n in onnx_canon.canonicalise(node, version, g):
+            g.nodes.append(n)
+
+    def _maybe_expand(
+        self, np_: NodeProto, opsets: dict[str, int], types: dict[str, TypeProto], scope: dict[str, ir.Value]
+    ) -> list[tuple[NodeProto, dict[str, int]]] | None:
+        domain = "" if np_.domain in DEFAULT_DOMAINS else np_.domain
+        if np_.op_type == "Constant" or self.keep(domain, np_.op_type):
+            return None
+        version = opsets.get(domain, opsets.get("", 0))
+        try:
+            schema = onnx.defs.get_schema(np_.op_type, version, domain)
+        except Exception:
+            return None
+        fn = _function_body(schema, np_, types, version)
+        if fn is None:
+            return None
+        self._expansions += 1
+        if self._expansions > 100_000:
+            raise InvalidModel("function expansion does not terminate")
+        fn_opsets = dict(opsets)
+        for o in fn.opset_import:
+            fn_opsets["" if o.domain in DEFAULT_DOMAINS else o.domain] = o.version
+        prefix = f"{np_.name or np_.op_type}/{np_.op_type}_x{self._expansions}/"
+        nodes = _expand(np_, fn, schema, prefix)
+        _infer_body_types(nodes, np_, fn_opsets, types)
+        return [(n, fn_opsets) for n in nodes]
+
+
+def _function_body(schema: onnx.defs.OpSchema, node: NodeProto, types: dict[str, TypeProto], version: int) -> FunctionProto | None:
+    fn = FunctionProto()
+    try:
+        if schema.has_function:
+            versions = [v for v in schema.function_opset_versions if v <= max(version, schema.since_version)]
+            if not versions:
+                return None
+            fn.ParseFromString(schema.get_function_with_opset_version(max(versions)))
+            return fn
+        if schema.has_context_dependent_function:
+            versions = [
+                v for v in schema.context_dependent_function_opset_versions if v <= max(version, schema.since_version)
+            ]
+            if not versions:
+                return None
+            in_types = []
+            for name in node.input:
+                if name and name not in types:
+                    return None
+                in_types.append(types[name].SerializeToString() if name else TypeProto().SerializeToString())
+            data = schema.get_context_dependent_function_with_opset_version(
+                max(versions), node.SerializeToString(), in_types
+            )
+            if not data:
+                return None
+            fn.ParseFromString(data)
+            return fn
+    except Exception:
+        return None
+    return None
+
+
+def _expand(node: NodeProto, fn: FunctionProto, schema: onnx.defs.OpSchema, prefix: str) -> list[NodeProto]:
+    """The function body with formal names bound to the node's inputs, outputs and attributes."""
+    attrs = {a.name: a for a in node.attribute}
+    for name, sa in schema.attributes.items():
+        if name not in attrs and sa.default_value is not None and sa.default_value.type != 0:
+            attrs[name] = sa.default_value
+    rename: dict[str, str] = {}
+    for i, formal in enumerate(fn.input):
+        rename[formal] = node.input[i] if i < len(node.input) else ""
+    for i, formal in enumerate(fn.output):
+        if i < len(node.output) and node.output[i]:
+            rename[formal] = node.output[i]
+
+    def name_of(n: str) -> str:
+        if n in rename:
+            return rename[n]
+        return "" if n == "" else prefix + n
+
+    out = []
+    for inner in fn.node:
+        new = NodeProto()
+        new.CopyFrom(inner)
+        del new.input[:]
+        del new.output[:]
+        del new.attribute[:]
+        new.input.extend(name_of(n) for n in inner.input)
+        new.output.extend(name_of(n) for n in inner.output)
+        new.name = prefix + (inner.name or inner.op_type)
+        for a in inner.attribute:
+            if a.ref_attr_name:
+                if a.ref_attr_name in attrs:
+                    b = AttributeProto()
+                    b.CopyFrom(attrs[a.ref_attr_name])
+                    b.name = a.name
+                    new.attribute.append(b)
+            else:
+                new.attribute.append(a)
+        out.append(new)
+    return out
+
+
+def _infer_body_types(
+    nodes: list[NodeProto], outer: NodeProto, opsets: dict[str, int], types: dict[str, TypeProto]
+) -> None:
+    """Shape-infer an expanded body on its own (at the function's opset) to type its new values."""
+    from onnx import helper
+
+    inputs = []
+    for name in dict.fromkeys(n for node in nodes for n in node.input if n):
+        if name in types:
+            inputs.append(helper.make_value_info(name, types[name]))
+    graph = helper.make_graph(nodes, "body", inputs, [])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items() if v], ir_version=10
+    )
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:
+        return
+    for vi in [*inferred.graph.value_info, *inferred.graph.output]:
+        types.setdefault(vi.name, vi.type)
+    del outer

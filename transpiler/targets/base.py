@@ -1,0 +1,59 @@
+"""What every target provides: an op table (IR op -> lowering) and a way to build output files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import ir
+from ..atomic import OutputFile
+from ..frontends.onnx import ModelInfo
+
+Lowering = Callable[..., Any]
+
+
+class OpTable:
+    """(domain, op_type) -> lowering function. Lowerings register with `@table.op("Relu", ...)`."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._ops: dict[tuple[str, str], Lowering] = {}
+
+    def op(self, *op_types: str, domain: str = "") -> Callable[[Lowering], Lowering]:
+        def deco(fn: Lowering) -> Lowering:
+            for op_type in op_types:
+                self._ops[(domain, op_type)] = fn
+            return fn
+
+        return deco
+
+    def get(self, domain: str, op_type: str) -> Lowering | None:
+        return self._ops.get((domain, op_type))
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._ops
+
+    def keys(self) -> list[tuple[str, str]]:
+        return sorted(self._ops)
+
+
+@dataclass
+class BuildOptions:
+    class_name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Target(Protocol):
+    name: str
+    table: OpTable
+
+    def build(self, graph: ir.Graph, info: ModelInfo, out: Path, options: BuildOptions) -> list[OutputFile]:
+        """Lower the graph and return the files to write (nothing is written here).
+        Raises UnsupportedModel listing every refused node."""
+        ...
+
+    def run(self, out: Path, inputs: list[Any]) -> list[Any]:
+        """Run the written artifact on numpy inputs (for --check and the tests)."""
+        ...

@@ -1,0 +1,123 @@
+"""Numerical verification: the same seeded inputs through onnxruntime and the generated artifact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from .errors import TranspileError
+
+RTOL, ATOL = 1e-3, 1e-4
+
+
+@dataclass
+class OutputDiff:
+    name: str
+    max_abs: float
+    max_rel: float
+    ok: bool
+    note: str = ""
+
+
+@dataclass
+class CheckReport:
+    outputs: list[OutputDiff] = field(default_factory=list)
+    rtol: float = RTOL
+    atol: float = ATOL
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outputs)
+
+    def lines(self) -> list[str]:
+        out = []
+        for o in self.outputs:
+            status = "ok" if o.ok else "MISMATCH"
+            extra = f" ({o.note})" if o.note else ""
+            out.append(f"  {o.name}: max abs diff {o.max_abs:.3g}, max rel diff {o.max_rel:.3g} - {status}{extra}")
+        return out
+
+
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    inits = {t.name for t in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in inits]
+
+
+def seeded_inputs(
+    model: onnx.ModelProto,
+    seed: int = 1234,
+    int_ranges: dict[str, tuple[int, int]] | None = None,
+    dim_value: int = 1,
+) -> list[np.ndarray]:
+    """numpy default_rng(seed): floats standard normal, ints in [low, high) (default [0, 2)),
+    bools uniform; in graph-input order; symbolic dims set to `dim_value`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for vi in graph_inputs(model):
+        tt = vi.type.tensor_type
+        if vi.type.WhichOneof("value") != "tensor_type":
+            raise TranspileError(f"input {vi.name!r}: only tensor inputs can be generated for --check")
+        shape = tuple(d.dim_value if d.HasField("dim_value") else dim_value for d in tt.shape.dim)
+        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type)
+        if np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16":
+            arr = rng.standard_normal(shape).astype(dtype)
+        elif dtype == np.bool_:
+            arr = rng.integers(0, 2, shape).astype(np.bool_)
+        elif np.issubdtype(dtype, np.integer):
+            low, high = (int_ranges or {}).get(vi.name, (0, 2))
+            arr = rng.integers(low, high, shape).astype(dtype)
+        else:
+            raise TranspileError(f"input {vi.name!r}: cannot generate inputs of type {dtype}")
+        out.append(arr)
+    return out
+
+
+def run_onnxruntime(model: onnx.ModelProto, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise TranspileError("--check needs onnxruntime (pip install onnxruntime)") from None
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    return sess.run(None, dict(zip(names, inputs)))
+
+
+def compare(name: str, ref: Any, got: Any, rtol: float = RTOL, atol: float = ATOL) -> OutputDiff:
+    ref, got = np.asarray(ref), np.asarray(got)
+    if ref.shape != got.shape:
+        return OutputDiff(name, float("inf"), float("inf"), False, f"shape {got.shape} != {ref.shape}")
+    if ref.size == 0:
+        return OutputDiff(name, 0.0, 0.0, True)
+    if ref.dtype.kind in "fc" or got.dtype.kind in "fc":
+        r, g = ref.astype(np.float64), got.astype(np.float64)
+        both_nan = np.isnan(r) & np.isnan(g)
+        same_inf = np.isinf(r) & (r == g)
+        diff = np.where(both_nan | same_inf, 0.0, np.abs(r - g))
+        diff = np.nan_to_num(diff, nan=np.inf)
+        rel = diff / np.maximum(np.abs(r), np.finfo(np.float32).tiny)
+        ok = bool(np.all(diff <= atol + rtol * np.abs(np.nan_to_num(r))))
+        return OutputDiff(name, float(diff.max()), float(rel.max()), ok)
+    equal = np.array_equal(ref, got)
+    diff = 0.0 if equal else float(np.max(np.abs(ref.astype(np.float64) - got.astype(np.float64))))
+    return OutputDiff(name, diff, 0.0 if equal else float("inf"), equal, "" if equal else "integer/bool values differ")
+
+
+def check(model: onnx.ModelProto, run_target, rtol: float = RTOL, atol: float = ATOL, seed: int = 1234) -> CheckReport:
+    """Compare onnxruntime with `run_target(inputs) -> outputs` on seeded inputs."""
+    inputs = seeded_inputs(model, seed)
+    ref = run_onnxruntime(model, inputs)
+    got = run_target(inputs)
+    report = CheckReport(rtol=rtol, atol=atol)
+    names = [o.name for o in model.graph.output]
+    if len(got) != len(ref):
+        report.outputs.append(OutputDiff("(outputs)", float("inf"), float("inf"), False, f"{len(got)} outputs, expected {len(ref)}"))
+        return report
+    for n, r, g in zip(names, ref, got):
+        report.outputs.append(compare(n, r, g, rtol, atol))
+    return report
