@@ -430,8 +430,7 @@ def _expand(node: NodeProto, fn: FunctionProto, schema: onnx.defs.OpSchema, pref
             return rename[n]
         return "" if n == "" else prefix + n
 
-    out = []
-    for inner in fn.node:
+    def rename_node(inner: NodeProto) -> NodeProto:
         new = NodeProto()
         new.CopyFrom(inner)
         del new.input[:]
@@ -447,10 +446,25 @@ def _expand(node: NodeProto, fn: FunctionProto, schema: onnx.defs.OpSchema, pref
                     b.CopyFrom(attrs[a.ref_attr_name])
                     b.name = a.name
                     new.attribute.append(b)
-            else:
-                new.attribute.append(a)
-        out.append(new)
-    return out
+                continue
+            b = AttributeProto()
+            b.CopyFrom(a)
+            for g in [b.g] if b.type == AttributeProto.GRAPH else list(b.graphs):
+                rename_graph(g)
+            new.attribute.append(b)
+        return new
+
+    def rename_graph(g: onnx.GraphProto) -> None:
+        # names inside a body graph are function-internal too: bind them the same way
+        for vi in [*g.input, *g.output, *g.value_info]:
+            vi.name = name_of(vi.name)
+        for t in g.initializer:
+            t.name = name_of(t.name)
+        nodes = [rename_node(n) for n in g.node]
+        del g.node[:]
+        g.node.extend(nodes)
+
+    return [rename_node(inner) for inner in fn.node]
 
 
 def _infer_body_types(

@@ -36,6 +36,8 @@ def to_torch(x: Any) -> Any:
     if isinstance(x, list):
         return [to_torch(t) for t in x]
     arr = np.asarray(x)
+    if arr.dtype == object or arr.dtype.kind in "US":
+        return arr  # strings: PyTorch has no string tensor; generated code keeps numpy arrays of str
     name = arr.dtype.name
     if name == "bfloat16":
         return torch.from_numpy(arr.view(np.uint16).copy()).view(torch.bfloat16)
@@ -62,6 +64,8 @@ def to_numpy(x: Any) -> Any:
 
             return x.view(torch.uint8).numpy().view(getattr(ml_dtypes, str(x.dtype).split(".")[-1]))
         return x.numpy()
+    if isinstance(x, np.ndarray):
+        return x
     return np.asarray(x)
 
 
