@@ -8,7 +8,7 @@ import numpy as np
 
 from .... import ir
 from ....errors import UnsupportedOp
-from ..context import Ctx
+from ..context import Ctx, call, lit
 
 
 def norm_axis(axis: int, rank: int) -> int:
@@ -66,3 +66,15 @@ def torch_pad_arg(pads: Sequence[int]) -> list[int]:
 
 def is_float(elem: int) -> bool:
     return elem in ir.FLOAT_TYPES
+
+
+def pad_input(ctx: Ctx, x: str, pads: list[int], value: float | None = None) -> tuple[str, int | tuple[int, ...]]:
+    """(input code, symmetric padding): asymmetric pads become an explicit F.pad first."""
+    n = len(pads) // 2
+    begins, ends = pads[:n], pads[n:]
+    if begins == ends:
+        return x, compact(begins)
+    args = {"value": value} if value not in (None, 0.0) else {}
+    padded = ctx.tmp("padded")
+    ctx.stmt(f"{padded} = {call('F.pad', x, lit(torch_pad_arg(pads)), **args)}")
+    return padded, 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .... import ir
-from ....errors import UnsupportedOp
 from ..context import Ctx, call, lit
 from . import TABLE
 from ._util import is_float
@@ -170,16 +168,6 @@ def elu(ctx: Ctx) -> str:
 @TABLE.op("Softplus")
 def softplus(ctx: Ctx) -> str:
     return call("F.softplus", ctx.x(0))
-
-
-@TABLE.op("Cast")
-def cast(ctx: Ctx) -> str:
-    to = ctx.attr("to")
-    if to == ir.STRING or ctx.elem(0) == ir.STRING:
-        raise UnsupportedOp("casts from or to strings have no PyTorch equivalent")
-    if to == ctx.elem(0):
-        return ctx.x(0)
-    return f"{ctx.x(0)}.to({ctx.dtype(to)})"
 
 
 @TABLE.op("Max", "Min", "Sum", "Mean")
