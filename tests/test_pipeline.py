@@ -142,3 +142,37 @@ def test_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         outputs.append((out.read_bytes(), out.with_suffix(".safetensors").read_bytes()))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_external_data_is_read_and_kept_inside_the_folder(tmp_path: Path) -> None:
+    import onnx
+
+    from transpiler.errors import InvalidModel
+    from transpiler.targets.pytorch.runner import run_generated
+
+    model = dynamic_batch_cnn()
+    path = tmp_path / "m" / "model.onnx"
+    path.parent.mkdir()
+    onnx.save_model(
+        dynamic_batch_cnn(), str(path), save_as_external_data=True, location="weights.data", size_threshold=0
+    )
+    assert (path.parent / "weights.data").is_file()
+    out = tmp_path / "out" / "net.py"
+    convert(path, to="pytorch", out=out)
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    (ref,) = run_onnxruntime(model, [x])
+    (got,) = run_generated(out, [x])
+    np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-4)
+
+    # a location that climbs out of the model's folder is refused before anything is read
+    evil = onnx.load(str(path), load_external_data=False)
+    for t in evil.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                e.value = "../outside.data"
+    (tmp_path / "outside.data").write_bytes((path.parent / "weights.data").read_bytes())
+    evil_path = tmp_path / "m" / "evil.onnx"
+    onnx.save_model(evil, str(evil_path))
+    with pytest.raises(InvalidModel, match="outside the model's folder"):
+        convert(evil_path, to="pytorch", out=tmp_path / "out2" / "net.py")
+    assert not (tmp_path / "out2").exists()
