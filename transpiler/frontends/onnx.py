@@ -76,7 +76,16 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
     if opset is None:
         raise InvalidModel(f"{name}: the model imports no ai.onnx opset")
     if opset < MIN_OPSET:
-        raise InvalidModel(f"{name}: opset {opset} is older than the oldest supported ({MIN_OPSET})")
+        # ONNX's own version converter knows what changed in those early opsets
+        try:
+            from onnx import version_converter
+
+            model = version_converter.convert_version(model, MIN_OPSET)
+        except Exception as e:
+            raise InvalidModel(
+                f"{name}: opset {opset} is older than the oldest supported ({MIN_OPSET}) "
+                f"and cannot be upgraded: {_one_line(e)}"
+            ) from None
     if opset > onnx.defs.onnx_opset_version():
         raise InvalidModel(
             f"{name}: opset {opset} is newer than this onnx package knows ({onnx.defs.onnx_opset_version()})"
@@ -115,6 +124,10 @@ def _default_opset(model: onnx.ModelProto) -> int | None:
     for o in model.opset_import:
         if o.domain in DEFAULT_DOMAINS:
             return o.version
+    if model.opset_import:
+        # Only other domains (e.g. a pure ai.onnx.ml model): no ai.onnx node can occur, so the
+        # ai.onnx opset does not matter; report the newest one this onnx package knows.
+        return onnx.defs.onnx_opset_version()
     return None
 
 
@@ -276,6 +289,11 @@ class _Builder:
         for vi in [*gp.input, *gp.value_info, *gp.output]:
             if vi.HasField("type"):
                 types.setdefault(vi.name, vi.type)
+        if parent is not None:
+            # shape inference does not enter the graphs of every op (e.g. FlexAttention's score_mod)
+            for t in gp.initializer:
+                types.setdefault(t.name, onnx.helper.make_tensor_type_proto(t.data_type, list(t.dims)))
+            _infer_body_types(list(gp.node), NodeProto(), opsets, types)
 
         def new_value(name: str) -> ir.Value:
             kind, elem, shape, inner = _type_of(types.get(name))

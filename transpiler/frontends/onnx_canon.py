@@ -191,3 +191,10 @@ def _bn_spatial(node: ir.Node, graph: ir.Graph) -> list[ir.Node]:
     if node.attrs.pop("spatial", 1) != 1:
         node.attrs["_non_spatial"] = 1
     return [node]
+
+
+@rule("DFT", before=20)
+def _dft_axis(node: ir.Node, graph: ir.Graph) -> list[ir.Node]:
+    node.attrs.setdefault("axis", 1)  # DFT-17's default; DFT-20 takes the axis as input 2
+    _attr_to_input(node, "axis", 2)
+    return [node]

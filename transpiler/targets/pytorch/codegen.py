@@ -34,7 +34,7 @@ NN_MODULE_ATTRS = frozenset(
     zero_grad""".split()
 )
 # Names the generated file itself uses at module level.
-FILE_NAMES = frozenset({"torch", "nn", "F", "math", "os", "Path", "load_file", "load_model", "self"})
+FILE_NAMES = frozenset({"torch", "nn", "F", "math", "np", "os", "Path", "load_file", "load_model", "self"})
 TRAINABLE = frozenset({ir.FLOAT, ir.DOUBLE, ir.FLOAT16, ir.BFLOAT16, ir.COMPLEX64, ir.COMPLEX128})
 _OP_SUFFIX = re.compile(r"_output_\d+$")
 
@@ -124,7 +124,9 @@ class Codegen:
             self.init_lines.append(f"self.{name} = nn.Parameter({empty})")
         else:
             self.init_lines.append(f"self.register_buffer({name!r}, {empty})")
-        self.state[name] = np.ascontiguousarray(arr)
+        from .runner import carrier_array  # int4 & co. are stored as the dtype that carries them
+
+        self.state[name] = np.ascontiguousarray(carrier_array(arr))
         self.const_names[id(v)] = f"self.{name}"
         return f"self.{name}"
 
@@ -177,10 +179,15 @@ class Codegen:
                 continue
             self.emit(f"{self.bind(v)} = {expr}")
 
-    def lower_subgraph(self, graph: ir.Graph, arg_names: list[str]) -> tuple[list[str], list[str]]:
-        """Lower a subgraph whose inputs are bound to `arg_names`; returns (statements, output codes)."""
+    def lower_subgraph(self, graph: ir.Graph, arg_names: list[str | None]) -> tuple[list[str], list[str]]:
+        """Lower a subgraph (If branch, Loop/Scan body) whose inputs are bound to `arg_names` (None:
+        a fresh local named after the input); returns (statements, output codes). The statements
+        read enclosing values by their existing names: a body is inlined, not a function."""
         for v, name in zip(graph.inputs, arg_names):
-            self.names[id(v)] = name
+            if name is None:
+                self.bind(v)
+            else:
+                self.names[id(v)] = name
         with self.block() as lines:
             self.lower_nodes(graph.nodes)
             outs = [self._output_code(v) for v in graph.outputs]
@@ -234,12 +241,15 @@ class Codegen:
 def render_plan(plan: Plan) -> str:
     import black
 
-    code_text = "\n".join([*plan.init_lines, *plan.body, *plan.returns, *plan.helpers])
+    code_text = "\n".join(
+        [*plan.init_lines, *plan.forward_args, plan.return_annotation, *plan.body, *plan.returns, *plan.helpers]
+    )
     source = render(
         "pytorch/module.py.j2",
         plan=plan,
         uses_F=bool(re.search(r"\bF\.", code_text)),
         uses_math=bool(re.search(r"\bmath\.", code_text)),
+        uses_np=bool(re.search(r"\bnp\.", code_text)),
     )
     try:
         return black.format_str(source, mode=black.Mode(line_length=100))
@@ -289,6 +299,8 @@ def _annotation(v: ir.Value) -> str:
         return "list[torch.Tensor]"
     if v.kind == "optional":
         return "list[torch.Tensor] | None" if v.inner_kind == "sequence" else "torch.Tensor | None"
+    if v.elem == ir.STRING:
+        return "np.ndarray"  # strings stay numpy arrays of str: PyTorch has no string tensor
     return "torch.Tensor"
 
 

@@ -27,6 +27,9 @@ TORCH_DTYPES = {
     ir.FLOAT8E4M3FN: "torch.float8_e4m3fn", ir.FLOAT8E5M2: "torch.float8_e5m2",
     ir.FLOAT8E4M3FNUZ: "torch.float8_e4m3fnuz", ir.FLOAT8E5M2FNUZ: "torch.float8_e5m2fnuz",
     ir.COMPLEX64: "torch.complex64", ir.COMPLEX128: "torch.complex128",
+    # types PyTorch lacks, carried exactly one value per element (see ops/cast.py and runner.py)
+    ir.INT4: "torch.int8", ir.INT2: "torch.int8", ir.UINT4: "torch.uint8", ir.UINT2: "torch.uint8",
+    ir.FLOAT4E2M1: "torch.float32",
 }
 
 
@@ -171,6 +174,14 @@ class Ctx:
 
     def tmp(self, hint: str = "t") -> str:
         return self.gen.locals.fresh(hint)
+
+    def out_name(self, j: int) -> str:
+        """The local name of output j, for a lowering that assigns it in its own statement
+        (the codegen then does not assign it again)."""
+        v = self.node.output(j)
+        if v is None:
+            raise UnsupportedOp(f"output {j} is absent")
+        return self.gen.names.get(id(v)) or self.gen.bind(v)
 
     def stmt(self, line: str) -> None:
         self.gen.emit(line)
