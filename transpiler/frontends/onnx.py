@@ -110,6 +110,7 @@ def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
         model = onnx.inliner.inline_local_functions(model)
     except Exception as e:
         raise InvalidModel(f"cannot inline the model's local functions: {_one_line(e)}") from None
+    _fill_function_defaults(model.graph, _default_opset(model) or 0)
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as e:
@@ -118,6 +119,33 @@ def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
     opsets.setdefault("", opsets.pop("ai.onnx", 0) or opsets.get("", 0))
     builder = _Builder(keep or (lambda d, o: True))
     return builder.graph(inferred.graph, opsets, parent_scope=None, parent=None)
+
+
+def _fill_function_defaults(graph: onnx.GraphProto, version: int) -> None:
+    """Write out the default value of absent attributes of ops defined as functions.
+
+    ONNX's shape inference runs such a function body with `@attr` references unresolved when the
+    attribute is absent (e.g. MeanVarianceNormalization's `axes`) and fails; spelling the default
+    out means the same by the spec and lets inference (and later expansion) see it."""
+    for node in graph.node:
+        for a in node.attribute:
+            for g in [a.g] if a.type == AttributeProto.GRAPH else list(a.graphs):
+                _fill_function_defaults(g, version)
+        if node.domain not in DEFAULT_DOMAINS:
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, version, "")
+        except Exception:
+            continue
+        if not (schema.has_function or schema.has_context_dependent_function):
+            continue
+        present = {a.name for a in node.attribute}
+        for name, sa in sorted(schema.attributes.items()):
+            if name not in present and sa.default_value is not None and sa.default_value.type != 0:
+                b = AttributeProto()
+                b.CopyFrom(sa.default_value)
+                b.name = name
+                node.attribute.append(b)
 
 
 def _default_opset(model: onnx.ModelProto) -> int | None:
