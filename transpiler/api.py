@@ -12,7 +12,7 @@ from . import targets
 from .atomic import write_all
 from .errors import TranspileError
 from .frontends.onnx import read_model, to_ir
-from .passes import run_passes
+from .passes import eliminate_dead_code, run_passes
 from .targets.base import BuildOptions
 from .verify import CheckReport
 
@@ -44,6 +44,7 @@ def convert(
     proto, info = read_model(model)
     graph = to_ir(proto, keep=lambda domain, op: (domain, op) in target.table)
     run_passes(graph)
+    run_passes(graph, (*getattr(target, "passes", ()), eliminate_dead_code))
     files = target.build(graph, info, out_path, BuildOptions(class_name=class_name))
     paths = write_all(files)
     result = ConvertResult(paths=paths)

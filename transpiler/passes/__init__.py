@@ -8,6 +8,8 @@ from .. import ir
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 
+__all__ = ["DEFAULT_PIPELINE", "Pass", "eliminate_dead_code", "fold_constants", "run_passes"]
+
 Pass = Callable[[ir.Graph], int]
 
 DEFAULT_PIPELINE: tuple[Pass, ...] = (fold_constants, eliminate_dead_code)

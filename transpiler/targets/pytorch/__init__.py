@@ -8,6 +8,7 @@ from typing import Any
 from ... import ir
 from ...atomic import OutputFile, text_file
 from ...frontends.onnx import ModelInfo
+from ...passes.fuse import fuse_gelu, fuse_linear
 from ...weights import write_safetensors
 from ..base import BuildOptions
 from .codegen import Codegen, render_plan
@@ -18,6 +19,9 @@ class PyTorchTarget:
     name = "pytorch"
     table = TABLE
     default_suffix = ".py"
+    # IR rewrites this target wants on top of the default pipeline (re-fusions into ops it has
+    # readable layers for).
+    passes = (fuse_gelu, fuse_linear)
 
     def build(self, graph: ir.Graph, info: ModelInfo, out: Path, options: BuildOptions) -> list[OutputFile]:
         plan = Codegen(graph, info, self.table, options.class_name).plan()

@@ -49,3 +49,13 @@ def matmul(ctx: Ctx) -> str:
         m = ctx.module(call("nn.Linear", lit(int(in_f)), lit(int(out_f)), bias=False), {"weight": b.T})
         return f"{m}({ctx.x(0)})"
     return f"{ctx.x(0)} @ {ctx.x(1)}"
+
+
+@TABLE.op("Linear", domain="transpiler")
+def linear(ctx: Ctx) -> str:
+    """transpiler::Linear (x @ W + b, fused from MatMul + Add by passes.fuse): nn.Linear."""
+    w, b = ctx.const(1), ctx.const(2)
+    assert w is not None and b is not None  # the fusion pass only builds it from constants
+    in_f, out_f = w.shape
+    m = ctx.module(call("nn.Linear", lit(int(in_f)), lit(int(out_f))), {"weight": w.T, "bias": b.reshape(-1)})
+    return f"{m}({ctx.x(0)})"
