@@ -151,6 +151,7 @@ def fuse_linear(graph: ir.Graph) -> int:
         if b.const.shape[-1:] != (n_out,):
             continue
         mm.op_type, mm.domain = "Linear", PRIVATE_DOMAIN
+        mm.name = add.name or mm.name  # torch exporters name the Add after the nn.Linear call
         mm.inputs = [x, w, b]
         mm.outputs = [add.outputs[0]]
         add.outputs[0].producer = mm

@@ -69,6 +69,7 @@ class Codegen:
         self.names: dict[int, str] = {}
         self.const_names: dict[int, str] = {}
         self.refusals: list[Refusal] = []
+        self._readers = graph.users()
         self._lines: list[str] = []
 
     # -- used by Ctx ----------------------------------------------------------------------
@@ -92,7 +93,7 @@ class Codegen:
         raise UnsupportedOp(f"value {v.name!r} is read before it is computed")
 
     def add_module(self, node: ir.Node, ctor: str, params: dict[str, np.ndarray], hint: str | None) -> str:
-        name = self.attrs.fresh(hint or _module_hint(node), fallback="layer")
+        name = self.attrs.fresh(hint or _module_hint(node, self._readers), fallback="layer")
         self.init_lines.append(f"self.{name} = {ctor}")
         for key, arr in params.items():
             self.state[f"{name}.{key}"] = np.ascontiguousarray(arr)
@@ -280,17 +281,26 @@ def _value_hint(name: str) -> str:
     return name.lower()
 
 
-def _module_hint(node: ir.Node) -> str:
-    """A module attribute name: the dotted parameter path when the weights carry one, else the
-    node's scope path ('/layer1/layer1.0/conv1/Conv' -> 'layer1_0_conv1')."""
-    for v in node.inputs[1:]:
-        if v is not None and v.const is not None and "::" not in v.name and "." in v.name:
-            return v.name.rsplit(".", 1)[0]
+def _module_hint(node: ir.Node, readers: dict[int, list[ir.Node]]) -> str:
+    """A module attribute name: the dotted parameter path when the node's own weights carry one
+    ('layer1.0.conv1.weight' -> 'layer1_0_conv1'), else the node's scope path
+    ('/layer1/layer1.0/conv1/Conv' -> 'layer1_0_conv1'), else the node or op name. A weight read by
+    several nodes (exporters share identical tensors) names none of them."""
+    named = [
+        v for v in node.inputs[1:]
+        if v is not None and v.const is not None and "::" not in v.name and "." in v.name
+        and len(readers.get(id(v), ())) <= 1
+    ]
+    named.sort(key=lambda v: not v.name.endswith(".weight"))
+    if named:
+        return named[0].name.rsplit(".", 1)[0]
     if "/" in node.name:
         parts = [p for p in node.name.split("/") if p][:-1]
         kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
         if kept:
             return "_".join(kept)
+    if node.name.startswith("node_"):  # torch.export names: node_linear_3, node_Conv_292
+        return node.name[len("node_"):].lower()
     return node.op_type.lower()
 
 
