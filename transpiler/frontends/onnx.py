@@ -91,7 +91,7 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
             f"{name}: opset {opset} is newer than this onnx package knows ({onnx.defs.onnx_opset_version()})"
         )
     try:
-        onnx.checker.check_model(model)
+        onnx.checker.check_model(_without_big_weights(model)[0])
     except Exception as e:
         raise InvalidModel(f"{name}: invalid model: {_one_line(e)}") from None
     info = ModelInfo(
@@ -106,8 +106,10 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
 
 def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
     """Convert a validated model to the canonical IR, expanding function ops `keep` rejects."""
+    model, big = _without_big_weights(model)
     try:
-        model = onnx.inliner.inline_local_functions(model)
+        if model.functions:
+            model = onnx.inliner.inline_local_functions(model)
     except Exception as e:
         raise InvalidModel(f"cannot inline the model's local functions: {_one_line(e)}") from None
     _fill_function_defaults(model.graph, _default_opset(model) or 0)
@@ -118,7 +120,50 @@ def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
     opsets = {(o.domain or ""): o.version for o in inferred.opset_import}
     opsets.setdefault("", opsets.pop("ai.onnx", 0) or opsets.get("", 0))
     builder = _Builder(keep or (lambda d, o: True))
-    return builder.graph(inferred.graph, opsets, parent_scope=None, parent=None)
+    big_names = {t.name for t in big}
+    graph = inferred.graph
+    kept_inputs = [vi for vi in graph.input if vi.name not in big_names]
+    del graph.input[:]
+    graph.input.extend(kept_inputs)
+    return builder.graph(graph, opsets, parent_scope=None, parent=None, extra_initializers=big)
+
+
+BIG_WEIGHT_BYTES = 1 << 16
+
+
+def _without_big_weights(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[onnx.TensorProto]]:
+    """A copy of the model whose large initializers are typed graph inputs instead, and those
+    initializers. The checker, the inliner and shape inference serialise the whole model; without
+    the weights that costs nothing (weights never steer shape inference, shape tensors are small)."""
+    big = [t for t in model.graph.initializer if len(t.raw_data) > BIG_WEIGHT_BYTES]
+    if not big:
+        return model, []
+    big_names = {t.name for t in big}
+    light = onnx.ModelProto()
+    for field, value in model.ListFields():
+        if field.name == "graph":
+            continue
+        if hasattr(value, "extend"):  # a repeated field
+            getattr(light, field.name).extend(value)
+        elif field.message_type:
+            getattr(light, field.name).CopyFrom(value)
+        else:
+            setattr(light, field.name, value)
+    g, src = light.graph, model.graph
+    for field, value in src.ListFields():
+        if field.name == "initializer":
+            g.initializer.extend(t for t in src.initializer if t.name not in big_names)
+        elif hasattr(value, "extend"):  # a repeated field
+            getattr(g, field.name).extend(value)
+        elif field.message_type:
+            getattr(g, field.name).CopyFrom(value)
+        else:
+            setattr(g, field.name, value)
+    listed = {vi.name for vi in src.input}
+    g.input.extend(
+        onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in big if t.name not in listed
+    )
+    return light, big
 
 
 def _fill_function_defaults(graph: onnx.GraphProto, version: int) -> None:
@@ -310,6 +355,7 @@ class _Builder:
         opsets: dict[str, int],
         parent_scope: dict[str, ir.Value] | None,
         parent: ir.Graph | None,
+        extra_initializers: list[onnx.TensorProto] | None = None,
     ) -> ir.Graph:
         g = ir.Graph(name=gp.name, opset=dict(opsets), doc=gp.doc_string, parent=parent)
         scope: dict[str, ir.Value] = dict(parent_scope or {})
@@ -328,7 +374,7 @@ class _Builder:
             return ir.Value(name=name, elem=elem, shape=shape, kind=kind, inner_kind=inner)
 
         init_names = set()
-        for t in gp.initializer:
+        for t in [*gp.initializer, *(extra_initializers or [])]:
             arr = _tensor_to_array(t)
             v = ir.Value(name=t.name, elem=t.data_type, shape=tuple(arr.shape), const=arr)
             scope[t.name] = v

@@ -2,12 +2,14 @@ def onnx_max_unpool(
     x: torch.Tensor,
     indices: torch.Tensor,
     kernel: list[int],
-    strides: list[int],
-    pads: list[int],
+    strides: list[int] | None = None,
+    pads: list[int] | None = None,
     output_shape: list[int] | None = None,
 ) -> torch.Tensor:
     """ONNX MaxUnpool: scatter x into zeros at indices into the whole flattened output."""
     n = len(kernel)
+    strides = strides or [1] * n
+    pads = pads or [0] * (2 * n)
     shape = list(x.shape[:2]) + [
         (x.shape[2 + i] - 1) * strides[i] - pads[i] - pads[n + i] + kernel[i] for i in range(n)
     ]

@@ -2,9 +2,9 @@ def onnx_pool(
     x: torch.Tensor,
     kind: str,
     kernel: list[int],
-    strides: list[int],
-    pads: list[int],
-    dilations: list[int],
+    strides: list[int] | None = None,
+    pads: list[int] | None = None,
+    dilations: list[int] | None = None,
     ceil_mode: bool = False,
     count_include_pad: bool = False,
     p: int = 2,
@@ -13,6 +13,9 @@ def onnx_pool(
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """ONNX MaxPool / AveragePool / LpPool for any pads, dilations and ceil_mode (windows via unfold)."""
     n = len(kernel)
+    strides = strides or [1] * n
+    pads = pads or [0] * (2 * n)
+    dilations = dilations or [1] * n
     size = list(x.shape[2:])
     spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
     outs, ends = [], []

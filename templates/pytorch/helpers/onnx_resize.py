@@ -63,25 +63,30 @@ def onnx_resize(
             raise ValueError(f"unknown coordinate_transformation_mode {ctm!r}")
         base = torch.floor(src)
         exact = src == base
-        ratio = torch.where(exact, 1.0, src - base)
-        left = base.long() - exact.long()  # the sample at or just left of src, ratio in (0, 1]
+        ratio = torch.where(exact, 1.0, src - base)  # in (0, 1]: from the sample at or left of src
+        if mode == "nearest":
+            reach, shrink = 1, 1.0
+        else:
+            shrink = min(s, 1.0) if antialias else 1.0
+            reach = 1 if mode == "linear" else 2
+        first = int(math.floor(-reach / shrink) + 1)  # the window's first tap, relative to src
+        taps = torch.arange(first, 2 - first, device=x.device)
+        # the window's first sample, located as the ONNX reference does (on src + half the
+        # window, which can round differently from src itself next to an integer)
+        half = len(taps) // 2
+        shifted = src + half
+        start = torch.floor(shifted).long() - half + (shifted != torch.floor(shifted)).long() - half
+        idx = start[:, None] + torch.arange(len(taps), device=x.device)  # (n_out, taps)
         if mode == "nearest":
             if nearest_mode == "round_prefer_floor":
                 step = ratio > 0.5
             elif nearest_mode == "round_prefer_ceil":
                 step = ratio >= 0.5
-            elif nearest_mode == "floor":
-                step = torch.zeros_like(exact)
             else:
-                step = torch.ones_like(exact)
-            idx = (left + (step | exact).long()).clamp(0, n_in - 1)
-            res = y.index_select(a, idx)
+                step = torch.full_like(exact, nearest_mode == "ceil")
+            pick = (step | exact).long()
+            res = y.index_select(a, idx.gather(1, pick[:, None])[:, 0].clamp(0, n_in - 1))
         else:
-            shrink = min(s, 1.0) if antialias else 1.0
-            reach = 1 if mode == "linear" else 2
-            start = int(math.floor(-reach / shrink) + 1)
-            taps = torch.arange(start, 2 - start, device=x.device)
-            idx = left[:, None] + taps  # (n_out, taps)
             t = ((taps - ratio[:, None]) * shrink).abs()
             if mode == "linear":
                 w = (1 - t).clamp(0, 1)
@@ -103,7 +108,10 @@ def onnx_resize(
             res = (picked * w.reshape(idx.shape + (1,) * (rank - a - 1))).sum(a + 1)
         if r0 is not None:
             outside = ((src < 0) | (src > n_in - 1)).reshape((-1,) + (1,) * (rank - a - 1))
-            res = res.masked_fill(outside, extrapolation_value)
+            fill = extrapolation_value
+            if not res.dtype.is_floating_point and res.dtype != torch.bool:  # as a cast would round it
+                fill = min(max(round(fill), torch.iinfo(res.dtype).min), torch.iinfo(res.dtype).max)
+            res = res.masked_fill(outside, fill)
         y = res
     if y.dtype == x.dtype:
         return y

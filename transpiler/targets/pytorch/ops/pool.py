@@ -56,8 +56,15 @@ def _ceil_matches(ctx: Ctx, kernel: list[int], strides: list[int], dil: list[int
 
 def _helper(ctx: Ctx, kind: str, kernel: list[int], strides: list[int], pads: list[int], dil: list[int],
             **extra: object) -> str:
-    kwargs = {k: v for k, v in extra.items() if v}
-    return call(ctx.helper("onnx_pool"), ctx.x(0), lit(kind), lit(kernel), lit(strides), lit(pads), lit(dil), **kwargs)
+    kwargs: dict = {}
+    if any(s != 1 for s in strides):
+        kwargs["strides"] = strides
+    if any(pads):
+        kwargs["pads"] = pads
+    if any(d != 1 for d in dil):
+        kwargs["dilations"] = dil
+    kwargs.update({k: v for k, v in extra.items() if v})
+    return call(ctx.helper("onnx_pool"), ctx.x(0), lit(kind), lit(kernel), **kwargs)
 
 
 @TABLE.op("MaxPool")
@@ -169,7 +176,7 @@ def lp_pool(ctx: Ctx) -> str:
     kwargs: dict = {}
     if list(strides) != list(kernel):
         kwargs["stride"] = compact(strides)
-    return call(f"F.lp_pool{n}d", x, lit(p), lit(compact(kernel)), **kwargs)
+    return call(f"F.lp_pool{n}d", x, lit(p), kernel_size=compact(kernel), **kwargs)
 
 
 def _ceil_matches_floor(ctx: Ctx, kernel: list[int], strides: list[int], pads: list[int]) -> bool:
@@ -208,11 +215,11 @@ def max_unpool(ctx: Ctx) -> str:
     strides = list(ctx.attr("strides") or [1] * n)
     pads = list(ctx.attr("pads") or [0] * (2 * n))
     kwargs: dict = {}
+    if any(s != 1 for s in strides):
+        kwargs["strides"] = strides
+    if any(pads):
+        kwargs["pads"] = pads
     if ctx.has(2):
         c = ctx.const(2)
-        kwargs["output_shape"] = int_list(c) if c is not None else _code(f"{ctx.x(2)}.tolist()")
-    return call(ctx.helper("onnx_max_unpool"), ctx.x(0), ctx.x(1), lit(list(kernel)), lit(strides), lit(pads), **kwargs)
-
-
-def _code(s: str) -> Code:
-    return Code(s)
+        kwargs["output_shape"] = int_list(c) if c is not None else Code(f"{ctx.x(2)}.tolist()")
+    return call(ctx.helper("onnx_max_unpool"), ctx.x(0), ctx.x(1), lit(list(kernel)), **kwargs)

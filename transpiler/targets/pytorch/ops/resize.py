@@ -62,6 +62,10 @@ def resize(ctx: Ctx) -> str:
                            sizes if has_sizes else None, has_sizes)
     if fast is not None:
         return fast
+    if has_sizes and sizes is None and policy == "stretch" and ctx.attr("axes") is None:
+        fast = _runtime_size_interpolate(ctx, mode, ctm)
+        if fast is not None:
+            return fast
     return _as_helper(ctx, mode, ctm, nearest_mode, policy, axes, has_scales, has_sizes)
 
 
@@ -148,21 +152,19 @@ def _onnx_nearest_index(n_in: int, n_out: int, s: float, ctm: str, nearest_mode:
     base = np.floor(src)
     exact = src == base
     ratio = np.where(exact, 1.0, src - base)
-    left = base.astype(np.int64) - exact
+    shifted = src + 1  # the 2-sample window is located on src + 1, as onnx_resize does
+    start = np.floor(shifted).astype(np.int64) - 2 + (shifted != np.floor(shifted))
     step = {
         "round_prefer_floor": ratio > 0.5, "round_prefer_ceil": ratio >= 0.5,
         "floor": np.zeros_like(exact), "ceil": np.ones_like(exact),
     }[nearest_mode]
-    return np.clip(left + (step | exact), 0, n_in - 1)
+    return np.clip(start + (step | exact), 0, n_in - 1)
 
 
 def _torch_nearest_index(n_in: int, n_out: int, scale_factor: float | None, exact_mode: bool) -> np.ndarray:
-    """Source index PyTorch's nearest / nearest-exact kernels pick (float32 arithmetic, as ATen)."""
+    """Source index PyTorch's nearest / nearest-exact kernels pick (float32 arithmetic, as ATen),
+    from 1 / scale_factor when given, else from in / out."""
     d = np.arange(n_out, dtype=np.float32)
-    if not exact_mode and n_out == n_in:
-        return np.arange(n_out)
-    if not exact_mode and n_out == 2 * n_in:
-        return np.arange(n_out) >> 1
     s = np.float32(1.0 / scale_factor) if scale_factor else np.float32(n_in) / np.float32(n_out)
     pos = (d + np.float32(0.5)) * s if exact_mode else d * s
     return np.minimum(np.floor(pos).astype(np.int64), n_in - 1)
@@ -182,9 +184,11 @@ def _as_interpolate(ctx: Ctx, mode: str, ctm: str, nearest_mode: str, policy: st
     if shape is None:
         return None
     spatial = list(range(2, rank))
-    static = all(isinstance(d, int) for d in shape)
+    static = all(isinstance(shape[a], int) for a in spatial)  # a symbolic batch is fine
     if static:
-        plan = _onnx_axis_plan([int(d) for d in shape], axes, scales, sizes, policy)  # type: ignore[arg-type]
+        # (a symbolic batch or channel axis only matters if resized: rejected below)
+        known = [d if isinstance(d, int) else -1 for d in shape]
+        plan = _onnx_axis_plan(known, axes, scales, sizes, policy)
     elif sizes is None and scales is not None:
         # Symbolic dimensions: only the scale is known; check the batch and channel axes stay.
         sc = [float(s) for s in scales.reshape(-1)]
@@ -224,9 +228,12 @@ def _as_interpolate(ctx: Ctx, mode: str, ctm: str, nearest_mode: str, policy: st
     kwargs: dict = {("size" if by_size else "scale_factor"): compact(arg) if by_size else _compact_f(arg)}
 
     if mode == "nearest":
-        torch_mode = _nearest_equivalent(ctx, ctm, nearest_mode, static, shape, spatial, plan, by_size)
-        if torch_mode is None:
+        found = _nearest_equivalent(ctm, nearest_mode, static, shape, spatial, plan, by_size)
+        if found is None:
             return None
+        torch_mode, use_size = found
+        if use_size and not by_size:
+            kwargs = {"size": compact([full[a][1] for a in spatial])}
         if torch_mode != "nearest":
             kwargs["mode"] = torch_mode
         return call("F.interpolate", ctx.x(0), **kwargs)
@@ -246,9 +253,11 @@ def _as_interpolate(ctx: Ctx, mode: str, ctm: str, nearest_mode: str, policy: st
                 ok = ctm != "asymmetric" and (ctm != "pytorch_half_pixel" or n_out > 1)
             else:
                 # half_pixel takes the scale as given, like scale_factor; the others need
-                # floor(s * n) == s * n for every n (a whole-number scale) or no 1-pixel output
-                ok = ctm == "half_pixel" or (ctm == "pytorch_half_pixel" and s >= 1) or (
-                    ctm in ("align_corners", "half_pixel_symmetric") and float(s).is_integer()
+                # floor(s * n) == s * n for every n (a whole-number scale) or no 1-pixel output.
+                # A downscale could make an empty output, which F.interpolate refuses.
+                ok = s >= 1 and (
+                    ctm in ("half_pixel", "pytorch_half_pixel")
+                    or ctm in ("align_corners", "half_pixel_symmetric") and float(s).is_integer()
                 )
             if not ok:
                 return None
@@ -274,35 +283,92 @@ def _compact_f(values: tuple) -> float | tuple[float, ...]:
     return vals[0] if all(v == vals[0] for v in vals) else vals
 
 
-def _nearest_equivalent(ctx: Ctx, ctm: str, nearest_mode: str, static: bool, shape: tuple[ir.Dim, ...],
-                        spatial: list[int], plan: dict[int, tuple[float, int]], by_size: bool) -> str | None:
-    """"nearest" or "nearest-exact" when PyTorch picks the same source pixels as ONNX, else None."""
+def _nearest_equivalent(ctm: str, nearest_mode: str, static: bool, shape: tuple[ir.Dim, ...],
+                        spatial: list[int], plan: dict[int, tuple[float, int]], by_size: bool) -> tuple[str, bool] | None:
+    """("nearest" or "nearest-exact", whether to pass `size`) when PyTorch picks the same source
+    pixels as ONNX, else None. With `scale_factor`, some PyTorch kernels (1-D, 3-D) use 1 / scale
+    and others (2-D, channels-last) in / out, so both must agree with ONNX."""
     if not static:
-        # Unknown lengths: power-of-two scales are exact in float32, so floor(d / s) agrees.
+        # Unknown lengths: a power-of-two upscale is exact in float32, and then 1 / scale is
+        # in / out, so floor(d / s) agrees; a whole-number upscale has no rounding ties.
         def pow2(s: float) -> bool:
-            return s > 0 and math.frexp(s)[0] == 0.5
+            return s >= 1 and math.frexp(s)[0] == 0.5
 
         if all(pow2(plan[a][0]) for a in spatial if a in plan):
             if ctm == "asymmetric" and nearest_mode == "floor":
-                return "nearest"
-            if ctm in ("half_pixel", "pytorch_half_pixel") and nearest_mode.startswith("round") and all(
-                plan[a][0] >= 1 for a in spatial if a in plan
-            ):
-                return "nearest"  # an integer upscale has no rounding ties
+                return "nearest", False
+            if ctm in ("half_pixel", "pytorch_half_pixel") and nearest_mode.startswith("round"):
+                return "nearest", False
         return None
     for torch_mode in ("nearest", "nearest-exact"):
-        same = True
-        for a in spatial:
-            n_in = int(shape[a])  # type: ignore[arg-type]
-            s, n_out = plan.get(a, (1.0, n_in))
-            if a not in plan or (math.isclose(s, 1.0) and n_out == n_in):
-                want = np.arange(n_in)  # ONNX skips this axis
-            else:
-                want = _onnx_nearest_index(n_in, n_out, s, ctm, nearest_mode)  # type: ignore[assignment]
-            got = _torch_nearest_index(n_in, n_out, None if by_size else s, torch_mode == "nearest-exact")
-            if want is None or want.shape != got.shape or not np.array_equal(want, got):
-                same = False
-                break
-        if same:
-            return torch_mode
+        exact_mode = torch_mode == "nearest-exact"
+        # try the call as written first, then (for scales) the unambiguous `size` form
+        for use_size in ((True,) if by_size else (False, True)):
+            same = True
+            for a in spatial:
+                n_in = int(shape[a])  # type: ignore[arg-type]
+                s, n_out = plan.get(a, (1.0, n_in))
+                if a not in plan or (math.isclose(s, 1.0) and n_out == n_in):
+                    want = np.arange(n_in)  # ONNX skips this axis
+                else:
+                    want = _onnx_nearest_index(n_in, n_out, s, ctm, nearest_mode)  # type: ignore[assignment]
+                gots = [_torch_nearest_index(n_in, n_out, None, exact_mode)]
+                if not use_size:
+                    gots.append(_torch_nearest_index(n_in, n_out, s, exact_mode))
+                    # some kernels shortcut these lengths whatever the scale
+                    if not exact_mode and n_out in (n_in, 2 * n_in):
+                        gots.append(np.arange(n_out) // (n_out // n_in))
+                if want is None or any(g.shape != want.shape or not np.array_equal(want, g) for g in gots):
+                    same = False
+                    break
+            if same:
+                return torch_mode, use_size
     return None
+
+
+def _leading_shape_of(v: ir.Value | None, x: ir.Value) -> bool:
+    """Whether v is x's shape[:2] (Shape(x) sliced to [0, 2), as exporters build it)."""
+    node = v.producer if v is not None else None
+    if node is None:
+        return False
+    if node.op_type == "Shape":
+        return node.input(0) is x and node.attrs.get("start", 0) == 0 and node.attrs.get("end") == 2
+    if node.op_type != "Slice" or node.input(0) is None or node.input(0).producer is None:  # type: ignore[union-attr]
+        return False
+    shape_node = node.input(0).producer  # type: ignore[union-attr]
+    if shape_node.op_type != "Shape" or shape_node.input(0) is not x or shape_node.attrs.get("start", 0) != 0:
+        return False
+    starts, ends, axes, steps = (node.input(i).const if node.input(i) is not None else None for i in range(1, 5))  # type: ignore[union-attr]
+    if starts is None or ends is None or starts.size != 1 or ends.size != 1:
+        return False
+    if axes is None and node.input(3) is not None or steps is None and node.input(4) is not None:
+        return False  # runtime axes / steps
+    if axes is not None and int(axes.reshape(-1)[0]) != 0 or steps is not None and int(steps.reshape(-1)[0]) != 1:
+        return False
+    return int(starts.reshape(-1)[0]) == 0 and int(ends.reshape(-1)[0]) == 2
+
+
+def _runtime_size_interpolate(ctx: Ctx, mode: str, ctm: str) -> str | None:
+    """`F.interpolate(x, size=...)` for sizes computed at run time as concat(x.shape[:2], spatial):
+    the pattern PyTorch's exporter writes for `F.interpolate(x, size=y.shape[2:])`. Only linear and
+    cubic resizing qualify (their coordinates do not depend on float rounding of the scale)."""
+    rank = ctx.need_rank(0)
+    if mode == "nearest" or rank not in (3, 4, 5) or not is_float(ctx.elem(0)) or ctx.attr("antialias", 0):
+        return None
+    if ctm not in ("half_pixel", "align_corners"):
+        return None  # pytorch_half_pixel differs for 1-pixel outputs, whose length is unknown here
+    if mode == "cubic" and (
+        rank != 4 or float(ctx.attr("cubic_coeff_a", -0.75)) != -0.75 or ctx.attr("exclude_outside", 0)
+    ):
+        return None
+    cat = ctx.value(3).producer
+    if cat is None or cat.op_type != "Concat" or len(cat.inputs) != 2 or cat.attrs.get("axis", 0) not in (0, -1):
+        return None
+    lead, rest = cat.inputs
+    if rest is None or not _leading_shape_of(lead, ctx.value(0)):
+        return None
+    size = Code(f"{ctx.gen.value_code(rest)}.tolist()")
+    kwargs: dict = {"size": size, "mode": {"linear": {3: "linear", 4: "bilinear", 5: "trilinear"}[rank], "cubic": "bicubic"}[mode]}
+    if ctm == "align_corners":
+        kwargs["align_corners"] = True
+    return call("F.interpolate", ctx.x(0), **kwargs)

@@ -35,14 +35,24 @@ def grid_sample(ctx: Ctx) -> str:
         kwargs["mode"] = mode
     if padding_mode != "zeros":
         kwargs["padding_mode"] = padding_mode
-    # PyTorch's default is align_corners=False, as ONNX's; say it to silence nothing and be explicit
-    kwargs["align_corners"] = bool(ctx.attr("align_corners", 0))
-    return call("F.grid_sample", ctx.x(0), ctx.x(1), **kwargs)
+    align = bool(ctx.attr("align_corners", 0))
+    kwargs["align_corners"] = align  # PyTorch warns when it is left out
+    grid = ctx.x(1)
+    if mode == "bicubic" and padding_mode != "zeros":
+        # ONNX clamps / reflects an out-of-range point before taking its 4x4 taps; PyTorch
+        # only pads the taps. Moving the points first makes the two agree.
+        grid = call(ctx.helper("onnx_cubic_grid"), grid, f"{ctx.x(0)}.shape[2:]", lit(padding_mode), lit(align))
+    return call("F.grid_sample", ctx.x(0), grid, **kwargs)
 
 
 @TABLE.op("AffineGrid")
 def affine_grid(ctx: Ctx) -> str:
-    return call("F.affine_grid", ctx.x(0), _list_arg(ctx, 1), align_corners=bool(ctx.attr("align_corners", 0)))  # type: ignore[arg-type]
+    align = bool(ctx.attr("align_corners", 0))
+    size = ctx.const(1)
+    if align and size is not None and 1 in int_list(size)[2:]:  # type: ignore[operator]
+        # the ONNX function divides by zero there (NaN), onnxruntime and PyTorch pick others
+        raise UnsupportedOp("AffineGrid with align_corners=1 and a size-1 spatial axis is ill-defined")
+    return call("F.affine_grid", ctx.x(0), _code(_list_arg(ctx, 1)), align_corners=align)
 
 
 @TABLE.op("Col2Im")
