@@ -140,25 +140,10 @@ def _without_big_weights(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[
         return model, []
     big_names = {t.name for t in big}
     light = onnx.ModelProto()
-    for field, value in model.ListFields():
-        if field.name == "graph":
-            continue
-        if hasattr(value, "extend"):  # a repeated field
-            getattr(light, field.name).extend(value)
-        elif field.message_type:
-            getattr(light, field.name).CopyFrom(value)
-        else:
-            setattr(light, field.name, value)
+    _copy_fields(light, model, skip="graph")
     g, src = light.graph, model.graph
-    for field, value in src.ListFields():
-        if field.name == "initializer":
-            g.initializer.extend(t for t in src.initializer if t.name not in big_names)
-        elif hasattr(value, "extend"):  # a repeated field
-            getattr(g, field.name).extend(value)
-        elif field.message_type:
-            getattr(g, field.name).CopyFrom(value)
-        else:
-            setattr(g, field.name, value)
+    _copy_fields(g, src, skip="initializer")
+    g.initializer.extend(t for t in src.initializer if t.name not in big_names)
     listed = {vi.name for vi in src.input}
     g.input.extend(
         onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in big if t.name not in listed
@@ -191,6 +176,19 @@ def _fill_function_defaults(graph: onnx.GraphProto, version: int) -> None:
                 b.CopyFrom(sa.default_value)
                 b.name = name
                 node.attribute.append(b)
+
+
+def _copy_fields(dst, src, skip: str) -> None:  # type: ignore[no-untyped-def]
+    """Copy every set field of protobuf message src into dst, except `skip`."""
+    for field, value in src.ListFields():
+        if field.name == skip:
+            continue
+        if hasattr(value, "extend"):  # a repeated field
+            getattr(dst, field.name).extend(value)
+        elif field.message_type:
+            getattr(dst, field.name).CopyFrom(value)
+        else:
+            setattr(dst, field.name, value)
 
 
 def _default_opset(model: onnx.ModelProto) -> int | None:

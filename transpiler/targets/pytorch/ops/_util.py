@@ -78,3 +78,17 @@ def pad_input(ctx: Ctx, x: str, pads: list[int], value: float | None = None) -> 
     padded = ctx.tmp("padded")
     ctx.stmt(f"{padded} = {call('F.pad', x, lit(torch_pad_arg(pads)), **args)}")
     return padded, 0
+
+
+def conv_kwargs(strides: Sequence[int], padding: int | tuple[int, ...], dilations: Sequence[int], group: int) -> dict:
+    """Keyword arguments of nn.ConvNd / F.convNd, defaults left out."""
+    kwargs: dict = {}
+    if compact(strides) != 1:
+        kwargs["stride"] = compact(strides)
+    if padding != 0:
+        kwargs["padding"] = padding
+    if compact(dilations) != 1:
+        kwargs["dilation"] = compact(dilations)
+    if group != 1:
+        kwargs["groups"] = group
+    return kwargs

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ....errors import UnsupportedOp
 from ..context import Ctx, call, lit
 from . import TABLE
-from ._util import pad_input, compact, spatial_pads
+from ._util import compact, conv_kwargs, pad_input, spatial_pads
 
 
 @TABLE.op("Conv")
@@ -23,15 +23,7 @@ def conv(ctx: Ctx) -> str:
     group = ctx.attr("group", 1)
     pads = spatial_pads(ctx, kernel, strides, dil)
     x, padding = pad_input(ctx, ctx.x(0), pads)
-    kwargs: dict = {}
-    if compact(strides) != 1:
-        kwargs["stride"] = compact(strides)
-    if padding != 0:
-        kwargs["padding"] = padding
-    if compact(dil) != 1:
-        kwargs["dilation"] = compact(dil)
-    if group != 1:
-        kwargs["groups"] = group
+    kwargs = conv_kwargs(strides, padding, dil, group)
     wc, bc = ctx.const(1), ctx.const(2) if ctx.has(2) else None
     if wc is not None and (not ctx.has(2) or bc is not None) and all(isinstance(d, int) for d in w.shape):
         out_ch, in_ch = int(w.shape[0]), int(w.shape[1]) * group

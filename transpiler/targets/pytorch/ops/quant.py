@@ -17,7 +17,7 @@ from .... import ir
 from ....errors import UnsupportedOp
 from ..context import Ctx, Unpack, call, lit
 from . import TABLE
-from ._util import compact, norm_axis, pad_input, spatial_pads
+from ._util import conv_kwargs, norm_axis, pad_input, spatial_pads
 from .cast import FLOAT8_MAX, INT_RANGES, dtype_of, to_float8
 
 # float types whose integers stop being exact early: round first, then widen to add the zero point
@@ -232,15 +232,7 @@ def _conv_int(ctx: Ctx, x_i: int, xzp_i: int, w_i: int, wzp_i: int, bias: str | 
             if ctx.rank(wzp_i) == 1 and _static_size(ctx, wzp_i) != 1:
                 z = f"{z}.reshape({', '.join(['-1'] + ['1'] * (n + 1))})"  # per output channel
             wc = f"{wc} - {z}"
-    kwargs: dict = {}
-    if compact(strides) != 1:
-        kwargs["stride"] = compact(strides)
-    if padding != 0:
-        kwargs["padding"] = padding
-    if compact(dil) != 1:
-        kwargs["dilation"] = compact(dil)
-    if group != 1:
-        kwargs["groups"] = group
+    kwargs = conv_kwargs(strides, padding, dil, group)
     args = [x, wc] + ([bias] if bias else [])
     return call(f"F.conv{n}d", *args, **kwargs)
 
