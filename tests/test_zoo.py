@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -55,6 +57,12 @@ def test_zoo_model(name: str, record_property) -> None:
         for f in ("net.py", "net.safetensors"):
             assert (out_a.parent / f).read_bytes() == (out_b.parent / f).read_bytes(), f"{f} differs between runs"
         compile(out_a.read_text(), str(out_a), "exec")
+        lint = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "E,F,W", "--ignore", "E501",
+             str(out_a)],
+            capture_output=True, text=True,
+        )
+        assert lint.returncode == 0, f"ruff findings in the generated code:\n{lint.stdout}"
         got = run_generated(out_a, inputs)
     assert len(got) == len(expected)
     for k, (ref, out) in enumerate(zip(expected, got)):
