@@ -78,9 +78,9 @@ def pytest_terminal_summary(terminalreporter):
             width = max(len(op) for op in per_op)
             for op, (p, f) in sorted(per_op.items()):
                 mark = "" if not f else "   <- failing"
-                tr.write_line(f"  {op:<{width}}  {p:>4} passed {f:>4} failed{mark}")
+                tr.write_line(f"  {op:<{width}}  pass {p:>4}  fail {f:>4}{mark}")
         pct = 100.0 * passed / max(len(rows), 1)
-        tr.write_line(f"{suite}: {passed} passed, {failed} failed of {len(rows)} ({pct:.1f}%)")
+        tr.write_line(f"{suite}: passed {passed}, failed {failed} of {len(rows)} ({pct:.1f}%)")
         report_dir = ROOT / "build"
         report_dir.mkdir(exist_ok=True)
         with open(report_dir / f"{suite.replace(' ', '_')}.tsv", "w") as f:
