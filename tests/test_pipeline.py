@@ -176,3 +176,23 @@ def test_external_data_is_read_and_kept_inside_the_folder(tmp_path: Path) -> Non
     with pytest.raises(InvalidModel, match="outside the model's folder"):
         convert(evil_path, to="pytorch", out=tmp_path / "out2" / "net.py")
     assert not (tmp_path / "out2").exists()
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    from transpiler.atomic import OutputFile, text_file, write_all
+
+    def broken(f) -> None:  # type: ignore[no-untyped-def]
+        f.write(b"half")
+        raise OSError("disk full")
+
+    out = tmp_path / "new" / "deeper"
+    with pytest.raises(OSError):
+        write_all([text_file(out / "net.py", "x = 1\n"), OutputFile(out / "net.safetensors", broken)])
+    assert not (tmp_path / "new").exists()
+    existing = tmp_path / "kept"
+    existing.mkdir()
+    (existing / "net.py").write_text("old\n")
+    with pytest.raises(OSError):
+        write_all([text_file(existing / "net.py", "new\n"), OutputFile(existing / "net.safetensors", broken)])
+    assert sorted(p.name for p in existing.iterdir()) == ["net.py"]
+    assert (existing / "net.py").read_text() == "old\n"

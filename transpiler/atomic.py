@@ -25,9 +25,13 @@ def text_file(path: Path, text: str) -> OutputFile:
 
 def write_all(files: list[OutputFile]) -> list[Path]:
     temps: list[tuple[str, Path]] = []
+    created: list[Path] = []  # folders made here, removed again if writing fails
+    done = False
     try:
         for out in files:
+            missing = [p for p in [out.path.parent, *out.path.parent.parents] if not p.exists()]
             out.path.parent.mkdir(parents=True, exist_ok=True)
+            created.extend(reversed(missing))
             fd, tmp = tempfile.mkstemp(prefix=f".{out.path.name}.", suffix=".tmp", dir=out.path.parent)
             temps.append((tmp, out.path))
             with os.fdopen(fd, "wb") as f:
@@ -36,10 +40,17 @@ def write_all(files: list[OutputFile]) -> list[Path]:
             os.chmod(tmp, 0o644)
             os.replace(tmp, final)
         temps = []
+        done = True
     finally:
         for tmp, _ in temps:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+        if not done:
+            for folder in reversed(created):  # deepest first; only if still empty
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
     return [o.path for o in files]
