@@ -60,7 +60,8 @@ class Codegen:
         self.graph = graph
         self.info = info
         self.table = table
-        self.class_name = camel(class_name) if class_name else _class_name(info)
+        name = camel(class_name) if class_name else _class_name(info)
+        self.class_name = name + "Net" if name in FILE_NAMES else name  # never shadow `F`, `Path`, ...
         self.attrs = Namespace(reserved=NN_MODULE_ATTRS)
         self.helper_names: dict[str, str] = {}
         self.locals = Namespace(reserved=FILE_NAMES | {self.class_name})
