@@ -110,15 +110,21 @@ class Codegen:
     def _const_attr(self, v: ir.Value) -> str:
         if id(v) in self.const_names:
             return self.const_names[id(v)]
-        arr = v.const
-        assert arr is not None
+        assert v.const is not None
+        code = self.add_weight(v.const, _value_hint(v.name), elem=v.elem, what=f"constant {v.name!r}")
+        self.const_names[id(v)] = code
+        return code
+
+    def add_weight(self, arr: np.ndarray, hint: str, elem: int = 0, what: str = "a constant") -> str:
+        """Declare `arr` as a parameter (float types: trainable) or buffer of the module, saved in
+        the weights file; returns its code (`self.<name>`)."""
         if arr.dtype == object:
-            raise UnsupportedOp(f"constant {v.name!r} holds strings")
-        name = self.attrs.fresh(_value_hint(v.name), fallback="const")
-        elem = v.elem or _elem_of(arr)
+            raise UnsupportedOp(f"{what} holds strings")
+        name = self.attrs.fresh(hint, fallback="const")
+        elem = elem or _elem_of(arr)
         dtype = TORCH_DTYPES.get(elem)
         if dtype is None:
-            raise UnsupportedOp(f"constant {v.name!r} has element type {elem}, which PyTorch cannot hold")
+            raise UnsupportedOp(f"{what} has element type {elem}, which PyTorch cannot hold")
         shape = ", ".join(str(int(d)) for d in arr.shape) if arr.ndim else "()"
         dtype_arg = "" if elem == ir.FLOAT else f", dtype={dtype}"
         empty = f"torch.empty({shape}{dtype_arg})"
@@ -129,7 +135,6 @@ class Codegen:
         from .runner import carrier_array  # int4 & co. are stored as the dtype that carries them
 
         self.state[name] = np.ascontiguousarray(carrier_array(arr))
-        self.const_names[id(v)] = f"self.{name}"
         return f"self.{name}"
 
     # -- lowering -------------------------------------------------------------------------

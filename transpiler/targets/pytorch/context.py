@@ -168,6 +168,11 @@ class Ctx:
         """Declare `self.<name> = <ctor>` owning `params` (state_dict suffix -> array)."""
         return self.gen.add_module(self.node, ctor, params or {}, hint)
 
+    def weight(self, arr: np.ndarray, hint: str) -> str:
+        """Declare a tensor the lowering computed (a table, a reordered weight) as a parameter or
+        buffer of the module, saved with the weights; returns its code."""
+        return self.gen.add_weight(np.ascontiguousarray(arr), hint)
+
     def helper(self, name: str) -> str:
         """Include helper function `name` (templates/pytorch/helpers/<name>.py) and return it."""
         return self.gen.use_helper(name)

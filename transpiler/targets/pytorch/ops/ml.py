@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import weakref
 from typing import Any
 
 import numpy as np
@@ -20,18 +19,9 @@ from .strings import string_x
 ML = "ai.onnx.ml"
 
 
-# The codegen keys constants by id(value): the values made here must live as long as it does.
-_MADE: weakref.WeakKeyDictionary[Any, list[ir.Value]] = weakref.WeakKeyDictionary()
-
-
 def _buffer(ctx: Ctx, name: str, arr: np.ndarray) -> str:
     """Register `arr` as a weight of the module (saved in the safetensors file); returns its code."""
-    from onnx.helper import np_dtype_to_tensor_dtype
-
-    arr = np.ascontiguousarray(arr)
-    v = ir.Value(name=name, elem=np_dtype_to_tensor_dtype(arr.dtype), shape=tuple(arr.shape), const=arr)
-    _MADE.setdefault(ctx.gen, []).append(v)
-    return ctx.gen.value_code(v)
+    return ctx.weight(arr, name)
 
 
 def _dict_code(mapping: dict[Any, Any]) -> str:
