@@ -25,6 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
         "difference per output, exit 1 beyond rtol=1e-3, atol=1e-4",
     )
     p.add_argument("--class-name", help="name of the generated class (default: from the model file name)")
+    t = p.add_argument_group("target-specific options")
+    t.add_argument(
+        "--keras-layout",
+        choices=["keras", "onnx"],
+        help="keras: 'keras' (default) feeds and returns image-like tensors channels-last; "
+        "'onnx' keeps every input and output in the ONNX layout",
+    )
+    t.add_argument("--fp16", action="store_true", default=None, help="ncnn: store weights as fp16 in net.bin")
+    t.add_argument(
+        "--ncnn-embed",
+        action="store_true",
+        default=None,
+        help="ncnn: also write net.mem.h, which embeds param and weights in the C++ binary",
+    )
     p.add_argument("--version", action="version", version=f"transpile {__version__}")
     return p
 
@@ -34,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     from .api import convert
 
     try:
-        result = convert(args.model, to=args.to, out=args.output, check=args.check, class_name=args.class_name)
+        options = {"keras_layout": args.keras_layout, "fp16": args.fp16, "ncnn_embed": args.ncnn_embed}
+        result = convert(
+            args.model, to=args.to, out=args.output, check=args.check, class_name=args.class_name, options=options
+        )
     except UnsupportedModel as e:
         print(f"transpile: error: {e}", file=sys.stderr)
         return 3

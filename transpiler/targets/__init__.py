@@ -6,7 +6,12 @@ from importlib import import_module
 
 from .base import Target
 
-_TARGETS = {"pytorch": "transpiler.targets.pytorch"}
+_TARGETS = {
+    "pytorch": "transpiler.targets.pytorch",
+    "keras": "transpiler.targets.keras",
+    "ncnn": "transpiler.targets.ncnn",
+    "caffe": "transpiler.targets.caffe",
+}
 
 
 def names() -> list[str]:

@@ -42,12 +42,16 @@ class OpTable:
 @dataclass
 class BuildOptions:
     class_name: str | None = None
+    # target-specific options by key (e.g. "keras_layout", "fp16", "ncnn_embed"); each target
+    # reads only its own keys, and `api.convert` refuses keys the target does not declare
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Target(Protocol):
     name: str
     table: OpTable
+    # the target-specific option keys it accepts in BuildOptions.extra
+    option_keys: frozenset[str]
 
     def build(self, graph: ir.Graph, info: ModelInfo, out: Path, options: BuildOptions) -> list[OutputFile]:
         """Lower the graph and return the files to write (nothing is written here).
@@ -55,5 +59,10 @@ class Target(Protocol):
         ...
 
     def run(self, out: Path, inputs: list[Any]) -> list[Any]:
-        """Run the written artifact on numpy inputs (for --check and the tests)."""
+        """Run the written artifact on numpy inputs in ONNX layout and order; return numpy
+        outputs in ONNX layout and order (for --check and the tests)."""
+        ...
+
+    def tolerance(self, options: BuildOptions) -> tuple[float, float]:
+        """(rtol, atol) that --check applies for these options (e.g. wider for fp16 storage)."""
         ...

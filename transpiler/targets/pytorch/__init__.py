@@ -19,6 +19,7 @@ class PyTorchTarget:
     name = "pytorch"
     table = TABLE
     default_suffix = ".py"
+    option_keys: frozenset[str] = frozenset()
     # IR rewrites this target wants on top of the default pipeline (re-fusions into ops it has
     # readable layers for).
     passes = (fuse_gelu, fuse_linear)
