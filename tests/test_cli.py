@@ -123,3 +123,52 @@ def test_class_name_option(tmp_path: Path) -> None:
     status = cli.main([str(path), "--to", "pytorch", "-o", str(tmp_path / "net.py"), "--class-name", "MyNet"])
     assert status == 0
     assert "class MyNet(nn.Module):" in (tmp_path / "net.py").read_text()
+
+
+# -- subcommands and the options around conversion ------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_convert_still_works_with_the_model_first(tmp_path: Path) -> None:
+    status = cli.main([str(EXAMPLES / "tiny_mlp.onnx"), "--to", "pytorch", "-o", str(tmp_path / "net.py"), "-q"])
+    assert status == 0 and (tmp_path / "net.safetensors").exists()
+
+
+def test_ops_subcommand(capsys) -> None:
+    assert cli.main(["ops"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[0] == "op" and "pytorch" in out.splitlines()[0]
+    assert any(line.startswith("Conv ") for line in out.splitlines())
+    assert cli.main(["ops", "--markdown", "--to", "pytorch"]) == 0
+    assert "| `Conv` | ✓ |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [("x", "expected NAME=D0,D1,..."), ("x=1,a", "expected NAME=D0,D1,..."), ("x=1,-3", "non-negative"),
+     ("nope=1,3,8,8", "no input 'nope'")],
+)
+def test_input_shape_errors(tmp_path: Path, value: str, message: str, capsys) -> None:
+    path = tmp_path / "cnn.onnx"
+    onnx.save(dynamic_batch_cnn(), str(path))
+    status = cli.main([str(path), "--to", "pytorch", "-o", str(tmp_path / "out" / "net.py"), "--input-shape", value])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and err.startswith("transpile: error:")
+    assert not (tmp_path / "out").exists()
+
+
+def test_input_shape_repeatable_and_shown_in_code(tmp_path: Path) -> None:
+    path = tmp_path / "cnn.onnx"
+    onnx.save(dynamic_batch_cnn(), str(path))
+    status = cli.main([str(path), "--to", "pytorch", "-o", str(tmp_path / "net.py"), "--input-shape", "x=2,3,8,8"])
+    assert status == 0
+    assert "[2, 3, 8, 8]" in (tmp_path / "net.py").read_text()
+    status = cli.main([str(path), "--to", "pytorch", "-o", str(tmp_path / "n2.py"), "--input-shape", "x=2,3,8,8",
+                       "--input-shape", "x=3,3,8,8"])
+    assert status == 2
+
+
+def test_to_ir_writes_json_and_weights(tmp_path: Path, capsys) -> None:
+    status = cli.main([str(EXAMPLES / "tiny_mlp.onnx"), "--to", "ir", "-o", str(tmp_path / "m.ir.json")])
+    assert status == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ir.json", "m.ir.safetensors"]

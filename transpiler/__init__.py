@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import ConvertResult, convert  # noqa: E402
+from .api import ConvertResult, Report, convert  # noqa: E402
+from .report import Inspection, inspect  # noqa: E402
 
-__all__ = ["ConvertResult", "convert", "__version__"]
+__all__ = ["ConvertResult", "Inspection", "Report", "convert", "inspect", "__version__"]

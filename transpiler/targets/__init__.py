@@ -11,6 +11,7 @@ _TARGETS = {
     "keras": "transpiler.targets.keras",
     "ncnn": "transpiler.targets.ncnn",
     "caffe": "transpiler.targets.caffe",
+    "ir": "transpiler.targets.ir",
 }
 
 
