@@ -84,3 +84,21 @@ def test_ncnn_zoo_model(name: str, record_property) -> None:
         np.testing.assert_allclose(o, ref, rtol=RTOL, atol=ATOL, err_msg=f"output {k}")
     record_property("why", f"max abs diff {worst:.3g}")
     record_property("ok", True)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "gpt2_small", "yolo_like"])
+def test_ncnn_fp16_within_stated_tolerance(name: str, tmp_path: Path) -> None:
+    """--fp16 storage meets the tolerance the target states for it (rtol 1e-2, atol 1e-4 plus 1e-2
+    of each output's peak |value|; see FP16_* in transpiler/targets/ncnn/__init__.py)."""
+    from transpiler import convert
+    from transpiler.targets.ncnn import FP16_ATOL, FP16_ATOL_OF_PEAK, FP16_RTOL
+
+    result = convert(filled_model(name), to="ncnn", out=tmp_path / "net.param", check=True, options={"fp16": True})
+    report = result.check
+    assert report is not None and report.outputs
+    assert (report.rtol, report.atol, report.atol_of_peak) == (FP16_RTOL, FP16_ATOL, FP16_ATOL_OF_PEAK)
+    assert report.ok, "\n".join(report.lines())
+    # fp16 storage really happened: the weights take about half the fp32 bytes
+    fp32 = convert(filled_model(name), to="ncnn", out=tmp_path / "fp32" / "net.param")
+    assert fp32.paths
+    assert (tmp_path / "net.bin").stat().st_size < 0.6 * (tmp_path / "fp32" / "net.bin").stat().st_size

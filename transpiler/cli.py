@@ -174,7 +174,7 @@ def _convert(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
     if result.check is not None:
         if not args.quiet or not result.check.ok:
-            print(f"check against onnxruntime (rtol={result.check.rtol:g}, atol={result.check.atol:g}):")
+            print(f"check against onnxruntime ({result.check.tolerance_text()}):")
             for line in result.check.lines():
                 print(line)
         if not result.check.ok:

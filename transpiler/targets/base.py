@@ -63,6 +63,7 @@ class Target(Protocol):
         outputs in ONNX layout and order (for --check and the tests)."""
         ...
 
-    def tolerance(self, options: BuildOptions) -> tuple[float, float]:
-        """(rtol, atol) that --check applies for these options (e.g. wider for fp16 storage)."""
+    def tolerance(self, options: BuildOptions) -> tuple[float, ...]:
+        """(rtol, atol) or (rtol, atol, atol_of_peak) that --check applies for these options
+        (e.g. wider for fp16 storage; atol_of_peak is explained in `verify.compare`)."""
         ...

@@ -21,8 +21,10 @@ from .ops import TABLE
 from .rewrite import split_big_tensors
 
 # fp16 weight storage rounds each weight to 11 significant bits (relative error <= 2^-11 ~ 4.9e-4
-# per weight); accumulated over a layer's dot products this stays well inside 1e-2 relative.
-FP16_RTOL, FP16_ATOL = 1e-2, 1e-3
+# per weight). Accumulated through a deep network the error is measured at 0.5-3e-3 of each
+# output's largest |value| on the zoo, which a fixed atol cannot express for near-zero elements of
+# a large-valued output: --check --fp16 allows 1e-2 relative plus 1e-2 of the output's peak.
+FP16_RTOL, FP16_ATOL, FP16_ATOL_OF_PEAK = 1e-2, 1e-4, 1e-2
 
 
 class NcnnTarget:
@@ -73,10 +75,10 @@ class NcnnTarget:
 
         return run_ncnn(Path(out), inputs)
 
-    def tolerance(self, options: BuildOptions) -> tuple[float, float]:
+    def tolerance(self, options: BuildOptions) -> tuple[float, ...]:
         from ...verify import ATOL, RTOL
 
-        return (FP16_RTOL, FP16_ATOL) if options.extra.get("fp16") else (RTOL, ATOL)
+        return (FP16_RTOL, FP16_ATOL, FP16_ATOL_OF_PEAK) if options.extra.get("fp16") else (RTOL, ATOL)
 
 
 def _io_entry(e) -> dict:
