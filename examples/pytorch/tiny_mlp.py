@@ -23,13 +23,9 @@ class TinyMlp(nn.Module):
         self.fc3 = nn.Linear(64, 10)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        fc1 = self.fc1(input)
-        relu = F.relu(fc1)
-        fc2 = self.fc2(relu)
-        gelu = F.gelu(fc2)
-        fc3 = self.fc3(gelu)
-        probs = F.softmax(fc3, dim=-1)
-        return probs
+        x = F.relu(self.fc1(input))
+        x = F.gelu(self.fc2(x))
+        return F.softmax(self.fc3(x), dim=-1)
 
 
 def load_model(weights: str | os.PathLike | None = None) -> TinyMlp:

@@ -8,6 +8,11 @@ from typing import Any
 from ... import ir
 from ...atomic import OutputFile, text_file
 from ...frontends.onnx import ModelInfo
+from ...passes.activations import fuse_hardswish, fuse_silu
+from ...passes.attention import fuse_attention
+from ...passes.flatten import fuse_flatten
+from ...passes.layernorm import fuse_layer_norm
+from ...passes.shuffle import fuse_channel_shuffle
 from ...passes.fuse import fuse_gelu, fuse_linear
 from ...weights import write_safetensors
 from ..base import BuildOptions
@@ -22,7 +27,10 @@ class PyTorchTarget:
     option_keys: frozenset[str] = frozenset()
     # IR rewrites this target wants on top of the default pipeline (re-fusions into ops it has
     # readable layers for).
-    passes = (fuse_gelu, fuse_linear)
+    passes = (
+        fuse_gelu, fuse_silu, fuse_hardswish, fuse_layer_norm, fuse_attention, fuse_flatten,
+        fuse_channel_shuffle, fuse_linear,
+    )
 
     def build(self, graph: ir.Graph, info: ModelInfo, out: Path, options: BuildOptions) -> list[OutputFile]:
         plan = Codegen(graph, info, self.table, options.class_name).plan()

@@ -65,6 +65,8 @@ def conv_transpose(ctx: Ctx) -> str:
         begins, ends = [], []
         for i in range(n):
             total = strides[i] * (sizes[i] - 1) + out_pad[i] + (kernel[i] - 1) * dil[i] + 1 - out_shape[i]
+            if total < 0 and ctx.attr("output_shape") is None:
+                total = 0  # SAME with a stride above the kernel: onnxruntime (and shape inference) clamp at 0
             if total < 0:
                 out_pad = list(out_pad)
                 out_pad[i] += -total

@@ -212,6 +212,12 @@ def instance_norm(ctx: Ctx) -> str:
     rank = ctx.need_rank(0)
     x = ctx.x(0)
     scale, bias = ctx.const(1), ctx.const(2)
+    shape = ctx.shape(0)
+    if shape is not None and all(d == 1 for d in shape[2:]):
+        # one spatial element, which PyTorch's instance norm refuses: each element is its own mean,
+        # so the result is 0 * scale + bias (x - x keeps NaN / inf where the input has them)
+        view = ", ".join(["1", "-1"] + ["1"] * (rank - 2))
+        return f"({x} - {x}) * {ctx.x(1)}.reshape({view}) + {ctx.x(2)}.reshape({view})"
     if scale is not None and bias is not None and 3 <= rank <= 5 and scale.ndim == 1 and _float32(ctx, scale, bias):
         m = ctx.module(
             call(f"nn.InstanceNorm{rank - 2}d", lit(int(scale.shape[0])), affine=True, **_eps_kwargs(eps)),

@@ -312,7 +312,29 @@ def tile(ctx: Ctx) -> str:
     reps = ctx.const(1)
     if reps is None:
         return f"{ctx.x(0)}.repeat({ctx.x(1)}.tolist())"
+    if not int_list(reps):  # a 0-d input: nothing to repeat (Tensor.repeat() needs an argument)
+        return ctx.x(0)
     return f"{ctx.x(0)}.repeat({', '.join(str(r) for r in int_list(reps))})"
+
+
+@TABLE.op("DepthToSpace", "SpaceToDepth")
+def depth_space(ctx: Ctx) -> str:
+    """Block moves between channels and space (4-D), as the spec's reshape / transpose / reshape."""
+    if ctx.need_rank(0) != 4:
+        raise UnsupportedOp("only 4-D inputs are defined")
+    b = int(ctx.attr("blocksize"))
+    x = ctx.x(0)
+    n, c, h, w = (_dim_code(ctx, 0, d) for d in range(4))
+    crd = ctx.attr("mode", "DCR") == "CRD"
+    if ctx.node.op_type == "SpaceToDepth":
+        if crd:
+            return call("F.pixel_unshuffle", x, lit(b))
+        split = f"{x}.reshape({n}, {c}, {h} // {b}, {b}, {w} // {b}, {b})"
+        return f"{split}.permute(0, 3, 5, 1, 2, 4).reshape({n}, {c} * {b * b}, {h} // {b}, {w} // {b})"
+    if crd:
+        return call("F.pixel_shuffle", x, lit(b))
+    split = f"{x}.reshape({n}, {b}, {b}, {c} // {b * b}, {h}, {w})"
+    return f"{split}.permute(0, 3, 4, 1, 5, 2).reshape({n}, {c} // {b * b}, {h} * {b}, {w} * {b})"
 
 
 @TABLE.op("Range")
