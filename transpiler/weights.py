@@ -4,6 +4,8 @@ little-endian bytes), streaming one tensor at a time, so no second copy of the w
 from __future__ import annotations
 
 import json
+import mmap
+import os
 import struct
 from typing import BinaryIO
 
@@ -42,7 +44,236 @@ def write_safetensors(f: BinaryIO, tensors: dict[str, np.ndarray], metadata: dic
     f.write(struct.pack("<Q", len(blob)))
     f.write(blob)
     for name in names:
-        arr = tensors[name]
-        if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not np.little_endian):
-            arr = arr.byteswap()
-        f.write(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
+        write_array(f, tensors[name])
+
+
+WRITE_CHUNK = 1 << 24  # bytes: the most a non-contiguous tensor is copied at once
+
+
+def write_array(f: BinaryIO, arr: np.ndarray) -> None:
+    """Write `arr`'s elements in C order, little-endian, without a full copy of it: a contiguous
+    array (or a memory map) is written from its own buffer, a strided view (a transposed weight)
+    in row blocks of at most WRITE_CHUNK bytes."""
+    swap = arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not np.little_endian)
+    if arr.ndim == 0 or arr.flags.c_contiguous:
+        blocks = [arr]
+    else:
+        row = max(arr[:1].nbytes, 1)
+        step = max(1, WRITE_CHUNK // row)
+        blocks = (arr[i : i + step] for i in range(0, arr.shape[0], step))
+    for block in blocks:
+        block = np.ascontiguousarray(block)
+        if swap:
+            block = block.byteswap()
+        f.write(block.reshape(-1).view(np.uint8).data)
+
+
+# -- reading ONNX weights without copying them -----------------------------------------------
+#
+# Parsing an .onnx with protobuf copies every weight into the message (and reading the file
+# first holds a third copy); every access to `TensorProto.raw_data` copies it again. For a model
+# with GBs of weights that is what sets the peak memory. `split_onnx` reads the protobuf wire
+# format instead: it returns the model's bytes with the large initializers' `raw_data` cut out
+# (a few KB to parse) and those initializers as read-only numpy views of a memory map of the
+# file, so the weight bytes are read from the page cache when they are written out, never held
+# twice. `map_external` does the same for a tensor stored in an external data file.
+
+# ONNX element type -> numpy dtype name, for the types whose raw_data is the numpy layout
+# (little-endian, one element per item); packed 4-bit / 2-bit types are not in here.
+_RAW_DTYPES = {
+    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
+    10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128",
+    16: "bfloat16", 17: "float8_e4m3fn", 18: "float8_e4m3fnuz", 19: "float8_e5m2", 20: "float8_e5m2fnuz",
+    24: "float8_e8m0fnu",
+}
+# protobuf field numbers (onnx.proto)
+_MODEL_GRAPH, _GRAPH_INITIALIZER = 7, 5
+_T_DIMS, _T_DATA_TYPE, _T_SEGMENT, _T_NAME, _T_RAW, _T_EXTERNAL, _T_LOCATION = 1, 2, 3, 8, 9, 13, 14
+
+
+def raw_dtype(data_type: int) -> np.dtype | None:
+    """The numpy dtype whose buffer layout is ONNX's raw_data for `data_type`, or None."""
+    name = _RAW_DTYPES.get(data_type)
+    if name is None or not np.little_endian:
+        return None
+    try:
+        return np.dtype(name)
+    except TypeError:  # bfloat16 / float8: numpy knows them once ml_dtypes is imported
+        import ml_dtypes
+
+        return np.dtype(getattr(ml_dtypes, name))
+
+
+def split_onnx(path: str | os.PathLike[str], threshold: int = 1 << 16) -> tuple[bytes, dict[str, np.ndarray]] | None:
+    """(model bytes without the big weights, {initializer name: read-only array view}) for the
+    .onnx at `path`; the main graph's initializers whose raw_data exceeds `threshold` bytes are
+    moved out (their TensorProto keeps name, dims and type, no data). Returns None when the file
+    is not plainly laid out (a repeated graph field, a duplicated initializer...): the caller then
+    parses it the usual way, which also reports what is wrong with it."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return None
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(buf)
+    try:
+        pieces, arrays = _split_model(view, buf, threshold)
+    except _Irregular:
+        return None
+    return b"".join(pieces), arrays
+
+
+def map_external(path: str | os.PathLike[str], offset: int, length: int | None, data_type: int,
+                 dims: list[int]) -> np.ndarray | None:
+    """A read-only memory map of one tensor in an external data file, or None when its type has
+    no plain raw layout or the sizes disagree (the caller then reads it the usual way)."""
+    dtype = raw_dtype(data_type)
+    if dtype is None:
+        return None
+    count = 1
+    for d in dims:
+        count *= int(d)
+    nbytes = count * dtype.itemsize
+    if (length is not None and length != nbytes) or offset < 0 or offset + nbytes > os.path.getsize(path):
+        return None
+    if nbytes == 0:
+        return np.zeros(dims, dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(int(d) for d in dims))
+
+
+class _Irregular(Exception):
+    """The wire format is not laid out the way `split_onnx` handles; parse normally instead."""
+
+
+def _varint(view: memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(view) or shift > 63:
+            raise _Irregular
+        b = view[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _encode_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _fields(view: memoryview, start: int, end: int):  # type: ignore[no-untyped-def]
+    """(field number, wire type, field start, key end, value start, value end) of each field in
+    [start, end); for a length-delimited field the length varint lies between key end and value start."""
+    pos = start
+    while pos < end:
+        key, vpos = _varint(view, pos)
+        kend = vpos
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            _, vend = _varint(view, vpos)
+        elif wire == 1:
+            vend = vpos + 8
+        elif wire == 5:
+            vend = vpos + 4
+        elif wire == 2:
+            length, vpos = _varint(view, vpos)
+            vend = vpos + length
+        else:  # groups (3, 4) are not used by onnx.proto
+            raise _Irregular
+        if vend > end or number == 0:
+            raise _Irregular
+        yield number, wire, pos, kend, vpos, vend
+        pos = vend
+
+
+def _split_model(view: memoryview, buf: mmap.mmap, threshold: int) -> tuple[list[bytes], dict[str, np.ndarray]]:
+    pieces: list[bytes] = []
+    arrays: dict[str, np.ndarray] = {}
+    graphs = 0
+    for number, wire, fstart, kend, vstart, vend in _fields(view, 0, len(view)):
+        if number == _MODEL_GRAPH and wire == 2:
+            graphs += 1
+            if graphs > 1:
+                raise _Irregular  # protobuf would merge them; leave that to protobuf
+            body = _split_graph(view, buf, vstart, vend, threshold, arrays)
+            pieces += [bytes(view[fstart:kend]), _encode_varint(len(body)), body]
+        else:
+            pieces.append(bytes(view[fstart:vend]))
+    return pieces, arrays
+
+
+def _split_graph(view: memoryview, buf: mmap.mmap, start: int, end: int, threshold: int,
+                 arrays: dict[str, np.ndarray]) -> bytes:
+    out = bytearray()
+    names: set[str] = set()
+    for number, wire, fstart, kend, vstart, vend in _fields(view, start, end):
+        if number == _GRAPH_INITIALIZER and wire == 2:
+            moved = _split_tensor(view, buf, vstart, vend, threshold)
+            if moved is not None:
+                name, arr, body = moved
+                if name in names or name in arrays:
+                    raise _Irregular
+                names.add(name)
+                arrays[name] = arr
+                out += view[fstart:kend]
+                out += _encode_varint(len(body))
+                out += body
+                continue
+        out += view[fstart:vend]
+    return bytes(out)
+
+
+def _split_tensor(view: memoryview, buf: mmap.mmap, start: int, end: int,
+                  threshold: int) -> tuple[str, np.ndarray, bytes] | None:
+    """(name, array view, tensor bytes without raw_data) when this initializer is moved out."""
+    seen: dict[int, int] = {}
+    dims: list[int] = []
+    data_type, name, raw = 0, None, None
+    for number, wire, _fstart, _kend, vstart, vend in _fields(view, start, end):
+        seen[number] = seen.get(number, 0) + 1
+        if number == _T_DIMS and wire == 0:
+            dims.append(_varint(view, vstart)[0])
+        elif number == _T_DIMS and wire == 2:  # packed
+            pos = vstart
+            while pos < vend:
+                d, pos = _varint(view, pos)
+                dims.append(d)
+        elif number == _T_DATA_TYPE and wire == 0:
+            data_type = _varint(view, vstart)[0]
+        elif number == _T_NAME and wire == 2:
+            try:
+                name = bytes(view[vstart:vend]).decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        elif number == _T_RAW and wire == 2:
+            raw = (vstart, vend)
+    if raw is None or name is None or raw[1] - raw[0] <= threshold:
+        return None
+    if any(seen.get(n, 0) > 1 for n in (_T_DATA_TYPE, _T_NAME, _T_RAW)) or any(
+        n in seen for n in (_T_SEGMENT, _T_EXTERNAL, _T_LOCATION)
+    ):
+        return None  # unusual: leave the tensor to protobuf and the frontend's own checks
+    dtype = raw_dtype(data_type)
+    dims = [d if d < (1 << 63) else d - (1 << 64) for d in dims]  # int64 dims arrive as unsigned varints
+    if dtype is None or any(d < 0 for d in dims):
+        return None
+    count = 1
+    for d in dims:
+        count *= d
+    if count * dtype.itemsize != raw[1] - raw[0]:
+        return None  # a size mismatch: the frontend reports it
+    arr = np.frombuffer(buf, dtype=dtype, count=count, offset=raw[0]).reshape(dims)
+    body = bytearray()
+    for number, _wire, fstart, _kend, _vstart, vend in _fields(view, start, end):
+        if number != _T_RAW:
+            body += view[fstart:vend]
+    return name, arr, bytes(body)
