@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import OutputNotWritten
+
 
 @dataclass
 class OutputFile:
@@ -30,6 +32,9 @@ def write_all(files: list[OutputFile]) -> list[Path]:
     try:
         for out in files:
             missing = [p for p in [out.path.parent, *out.path.parent.parents] if not p.exists()]
+            blocker = next((p for p in [out.path.parent, *out.path.parent.parents] if p.exists() and not p.is_dir()), None)
+            if blocker is not None:
+                raise OutputNotWritten(f"cannot write {out.path}: {blocker} is a file, not a folder")
             out.path.parent.mkdir(parents=True, exist_ok=True)
             created.extend(reversed(missing))
             fd, tmp = tempfile.mkstemp(prefix=f".{out.path.name}.", suffix=".tmp", dir=out.path.parent)
@@ -41,6 +46,9 @@ def write_all(files: list[OutputFile]) -> list[Path]:
             os.replace(tmp, final)
         temps = []
         done = True
+    except OSError as e:  # a folder that is a file, no space left, no permission: one clear line
+        where = e.filename or (out.path if files else "")
+        raise OutputNotWritten(f"cannot write {where}: {e.strerror or e}") from None
     finally:
         for tmp, _ in temps:
             try:

@@ -9,6 +9,11 @@ class TranspileError(Exception):
     """An error with a message fit to show the user as is (no traceback)."""
 
 
+class OutputNotWritten(TranspileError, OSError):
+    """An output file could not be written (no space, a file where a folder should be, ...).
+    Also an OSError, which is what it wraps."""
+
+
 class InvalidModel(TranspileError):
     """The input file is not a model we can read, or the model is malformed."""
 

@@ -71,7 +71,9 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
             raise InvalidModel(f"{path}: not an ONNX model (no graph or no IR version)")
         name = path.name
         base_dir = path.resolve().parent
+    _check_text_fields(model, name)
     _load_external_data(model, base_dir)
+    _check_opset_imports(model, name)
     opset = _default_opset(model)
     if opset is None:
         raise InvalidModel(f"{name}: the model imports no ai.onnx opset")
@@ -114,7 +116,9 @@ def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
         raise InvalidModel(f"cannot inline the model's local functions: {_one_line(e)}") from None
     _fill_function_defaults(model.graph, _default_opset(model) or 0)
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(
+            model, check_type=True, strict_mode=True, data_prop=_data_prop_is_bounded(model)
+        )
     except Exception as e:
         raise InvalidModel(f"shape inference failed: {_one_line(e)}") from None
     opsets = {(o.domain or ""): o.version for o in inferred.opset_import}
@@ -129,6 +133,47 @@ def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
 
 
 BIG_WEIGHT_BYTES = 1 << 16
+RANGE_LIMIT = 1 << 16  # elements a Range may have for ONNX's data propagation to be allowed
+
+
+def _data_prop_is_bounded(model: onnx.ModelProto) -> bool:
+    """Whether ONNX's data propagation (shape inference that also computes small int tensors) is
+    safe for this model. It materialises every Range it can evaluate, element by element: a Range
+    to 10^12 written in a few bytes would exhaust memory. So it is allowed only when every Range
+    has constant bounds and a small size; otherwise shapes are inferred without it (less shape
+    knowledge, same correctness)."""
+    graphs = [model.graph, *[_function_as_graph(f) for f in model.functions]]
+    while graphs:
+        g = graphs.pop()
+        consts: dict[str, np.ndarray] = {}
+        for t in g.initializer:
+            if t.data_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.FLOAT,
+                               onnx.TensorProto.DOUBLE) and len(t.dims) == 0:
+                consts[t.name] = _tensor_to_array(t)
+        for node in g.node:
+            for a in node.attribute:
+                graphs.extend([a.g] if a.type == AttributeProto.GRAPH else list(a.graphs))
+            if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS and node.output:
+                try:
+                    consts[node.output[0]] = _constant_value(node)
+                except InvalidModel:
+                    pass
+            if node.op_type == "Range" and node.domain in DEFAULT_DOMAINS:
+                bounds = [consts.get(name) for name in list(node.input)[:3]]
+                if len(bounds) < 3 or any(b is None or b.size != 1 or b.dtype == object for b in bounds):
+                    return False
+                start, limit, delta = (float(b.reshape(-1)[0]) for b in bounds)
+                if not all(np.isfinite([start, limit, delta])) or delta == 0:
+                    return False
+                if (limit - start) / delta > RANGE_LIMIT:
+                    return False
+    return True
+
+
+def _function_as_graph(f: FunctionProto) -> onnx.GraphProto:
+    g = onnx.GraphProto()
+    g.node.extend(f.node)
+    return g
 
 
 def _without_big_weights(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[onnx.TensorProto]]:
@@ -191,6 +236,44 @@ def _copy_fields(dst, src, skip: str) -> None:  # type: ignore[no-untyped-def]
             setattr(dst, field.name, value)
 
 
+def _check_text_fields(model: onnx.ModelProto, name: str) -> None:
+    """Every string field (names, domains, doc strings) must be UTF-8, as the ONNX spec says;
+    protobuf hands invalid ones back as bytes, which no later step expects."""
+    from google.protobuf.descriptor import FieldDescriptor
+
+    stack: list[Any] = [model]
+    while stack:
+        msg = stack.pop()
+        for field, value in msg.ListFields():
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                stack.extend(value if _repeated(field) else [value])
+            elif field.type == FieldDescriptor.TYPE_STRING:
+                texts = value if _repeated(field) else [value]
+                if any(not isinstance(t, str) for t in texts):
+                    raise InvalidModel(
+                        f"{name}: a {msg.DESCRIPTOR.name}.{field.name} is not UTF-8 text (the ONNX format requires it)"
+                    )
+
+
+def _repeated(field: Any) -> bool:
+    if hasattr(field, "is_repeated"):  # protobuf >= 6
+        return bool(field.is_repeated)
+    return field.label == field.LABEL_REPEATED
+
+
+def _check_opset_imports(model: onnx.ModelProto, name: str) -> None:
+    """Each domain imported once, at a positive version: otherwise which op set applies is a guess."""
+    seen: dict[str, int] = {}
+    for o in model.opset_import:
+        domain = "" if o.domain in DEFAULT_DOMAINS else o.domain
+        label = o.domain or "ai.onnx"
+        if domain in seen:
+            raise InvalidModel(f"{name}: the model imports the {label} opset twice ({seen[domain]} and {o.version})")
+        if o.version < 1:
+            raise InvalidModel(f"{name}: the model imports the {label} opset at version {o.version}")
+        seen[domain] = o.version
+
+
 def _default_opset(model: onnx.ModelProto) -> int | None:
     for o in model.opset_import:
         if o.domain in DEFAULT_DOMAINS:
@@ -224,8 +307,13 @@ def _load_external_data(model: onnx.ModelProto, base_dir: Path | None) -> None:
             raise InvalidModel(f"tensor {t.name!r}: external data location {loc!r} is outside the model's folder")
         if not target.is_file():
             raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is missing")
-        offset = int(info.get("offset", 0) or 0)
-        length = int(info["length"]) if "length" in info else None
+        try:
+            offset = int(info.get("offset", 0) or 0)
+            length = int(info["length"]) if "length" in info else None
+        except ValueError:
+            raise InvalidModel(f"tensor {t.name!r}: external data offset/length are not integers") from None
+        if offset < 0 or (length is not None and length < 0):
+            raise InvalidModel(f"tensor {t.name!r}: external data offset/length are negative")
         with open(target, "rb") as f:
             f.seek(offset)
             raw = f.read() if length is None else f.read(length)
@@ -440,6 +528,7 @@ class _Builder:
         for v in outputs:
             if v is not None:
                 v.producer = node
+        _check_node(node)
         version = opsets.get(domain, opsets.get("", 0))
         for n in onnx_canon.canonicalise(node, version, g):
             g.nodes.append(n)
@@ -468,6 +557,21 @@ class _Builder:
         nodes = _expand(np_, fn, schema, prefix)
         _infer_body_types(nodes, np_, fn_opsets, types)
         return [(n, fn_opsets) for n in nodes]
+
+
+def _check_node(node: ir.Node) -> None:
+    """Consistency that ONNX shape inference leaves to the runtime: attributes restating what the
+    inputs already say must agree with them, or the model means nothing (onnxruntime fails on it)."""
+    if node.domain == "" and node.op_type in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv"):
+        w = node.input(3 if node.op_type == "QLinearConv" else 1)
+        kernel = node.attrs.get("kernel_shape")
+        if kernel is not None and w is not None and w.shape is not None:
+            spatial = list(w.shape[2:])
+            if len(kernel) != len(spatial) or any(isinstance(d, int) and d != k for d, k in zip(spatial, kernel)):
+                raise InvalidModel(
+                    f"node {node.name!r} ({node.op_type}): kernel_shape {list(kernel)} disagrees with the weight's "
+                    f"shape {list(w.shape)}"
+                )
 
 
 def _function_body(schema: onnx.defs.OpSchema, node: NodeProto, types: dict[str, TypeProto], version: int) -> FunctionProto | None:
@@ -572,7 +676,7 @@ def _infer_body_types(
         graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items() if v], ir_version=10
     )
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(model, data_prop=_data_prop_is_bounded(model))
     except Exception:
         return
     for vi in [*inferred.graph.value_info, *inferred.graph.output]:

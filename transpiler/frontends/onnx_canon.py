@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import ir
+from ..errors import InvalidModel
 
 Rule = Callable[[ir.Node, ir.Graph], list[ir.Node]]
 _RULES: dict[str, list[tuple[int, Rule]]] = {}
@@ -30,6 +31,8 @@ def canonicalise(node: ir.Node, version: int, graph: ir.Graph) -> list[ir.Node]:
     """The node(s) that express `node` (from opset `version`) in canonical form."""
     if node.domain != "":
         return [node]
+    if node.op_type in _AXES_OPS:
+        _no_negative_axes(node, version)
     nodes = [node]
     for before, fn in _RULES.get(node.op_type, []):
         if version < before:
@@ -57,6 +60,22 @@ def _attr_to_input(node: ir.Node, attr: str, index: int, dtype: type = np.int64)
     if attr in node.attrs:
         value = node.attrs.pop(attr)
         _set_input(node, index, const(f"{node.name or node.op_type}_{attr}", value, dtype))
+
+
+_AXES_OPS = frozenset({
+    "Squeeze", "Unsqueeze", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare",
+})
+
+
+def _no_negative_axes(node: ir.Node, version: int) -> None:
+    """Negative `axes` only mean "from the back" since opset 11; before, shape inference and
+    runtimes disagree on them (ONNX infers one shape, onnxruntime computes another)."""
+    axes = node.attrs.get("axes")
+    if version < 11 and axes is not None and any(int(a) < 0 for a in axes):
+        raise InvalidModel(
+            f"node {node.name!r} ({node.op_type}): negative axes {list(axes)} are not defined before opset 11"
+        )
 
 
 @rule("ReduceSum", before=13)

@@ -23,6 +23,12 @@ def _pool_common(ctx: Ctx) -> tuple[int, list[int], list[int], list[int], list[i
     strides = list(ctx.attr("strides") or [1] * n)
     dil = list(ctx.attr("dilations") or [1] * n)
     pads = spatial_pads(ctx, kernel, strides, dil)
+    shape = ctx.shape(0)
+    for i in range(n):
+        size = shape[2 + i] if shape is not None and len(shape) == n + 2 else None
+        if isinstance(size, int) and size + pads[i] + pads[n + i] < (kernel[i] - 1) * dil[i] + 1:
+            # the spec's formula gives no output there, ONNX shape inference and onnxruntime one
+            raise UnsupportedOp(f"the pooling window is larger than the padded input on spatial axis {i}")
     return n, list(kernel), strides, dil, pads
 
 
