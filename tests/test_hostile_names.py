@@ -64,10 +64,7 @@ PLAIN = ["x", "w", "h", "r", "s", "y"]
 EXAMPLES = {"pytorch": 40, "keras": 12, "ncnn": 25, "caffe": 25, "ir": 30}
 # Known failures, kept out of the property test and pinned by test_known_failures below (strict
 # xfail: when fixed, it fails until removed here). target -> (what the names must avoid, why).
-KNOWN = {
-    "caffe": ("\0", "the prototxt keeps a name with a NUL character (escaped \\000); OpenCV cuts blob names at "
-                     "NUL, so the output blob is looked up under another name and the wrong tensor comes back"),
-}
+KNOWN: dict[str, tuple[str, str]] = {}
 
 
 def build(values: list[str], nodes: list[str], text: str) -> onnx.ModelProto:
@@ -345,13 +342,8 @@ def test_the_checks_catch_an_injection() -> None:
         ncnn_param("7767517\n1 1\nInput in put 0 1 x 0=3\n")
 
 
-@pytest.mark.parametrize("target", sorted(KNOWN))
-def test_known_failures(target: str) -> None:
-    target_or_skip(target)
-    avoid, why = KNOWN[target]
-    values = ["x", "w", "h", "r", "s", f"y{avoid}"]
-    try:
-        check_target(target, values, ["", "", "", ""], "model")
-    except AssertionError:
-        pytest.xfail(f"known failure: {why}")
-    raise AssertionError(f"fixed? remove {target!r} from KNOWN in {Path(__file__).name}")
+def test_nul_in_a_name_reaches_the_right_blob() -> None:
+    """Regression: Caffe readers cut names at NUL, so the caffe target replaces it (OpenCV used to
+    return the wrong tensor for an output named `y\\0`)."""
+    target_or_skip("caffe")
+    check_target("caffe", ["x", "w", "h", "r", "s", "y\0"], ["", "", "", ""], "model")

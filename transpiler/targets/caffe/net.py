@@ -42,7 +42,8 @@ class NameTable:
         self._counters: dict[str, int] = {}
 
     def fresh(self, hint: str) -> str:
-        base = hint or "layer"
+        # Caffe readers keep names as C strings: a NUL would cut the name short there
+        base = (hint or "layer").replace("\x00", "_")
         if base not in self._taken:
             self._taken.add(base)
             return base
