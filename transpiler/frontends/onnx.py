@@ -71,6 +71,8 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
             raise InvalidModel(f"{path}: not an ONNX model (no graph or no IR version)")
         name = path.name
         base_dir = path.resolve().parent
+    digest = hashlib.sha256(data).hexdigest()
+    del data  # the parsed model holds its own copy of the bytes: never keep both for the whole run
     _check_text_fields(model, name)
     _load_external_data(model, base_dir)
     _check_opset_imports(model, name)
@@ -98,7 +100,7 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
         raise InvalidModel(f"{name}: invalid model: {_one_line(e)}") from None
     info = ModelInfo(
         file_name=name,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         opset=opset,
         graph_name=model.graph.name,
         producer=model.producer_name,
@@ -176,11 +178,21 @@ def _function_as_graph(f: FunctionProto) -> onnx.GraphProto:
     return g
 
 
+def _raw_size(t: onnx.TensorProto) -> int:
+    """len(t.raw_data) from dims x itemsize: reading t.raw_data copies the bytes on every access."""
+    from ..weights import raw_dtype
+
+    if not t.HasField("raw_data"):
+        return 0
+    dtype = raw_dtype(t.data_type)  # None for packed / string types: ask the field itself
+    return int(np.prod(t.dims, dtype=np.int64)) * dtype.itemsize if dtype is not None else len(t.raw_data)
+
+
 def _without_big_weights(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[onnx.TensorProto]]:
     """A copy of the model whose large initializers are typed graph inputs instead, and those
     initializers. The checker, the inliner and shape inference serialise the whole model; without
     the weights that costs nothing (weights never steer shape inference, shape tensors are small)."""
-    big = [t for t in model.graph.initializer if len(t.raw_data) > BIG_WEIGHT_BYTES]
+    big = [t for t in model.graph.initializer if _raw_size(t) > BIG_WEIGHT_BYTES]
     if not big:
         return model, []
     big_names = {t.name for t in big}
@@ -244,7 +256,7 @@ def _check_text_fields(model: onnx.ModelProto, name: str) -> None:
     stack: list[Any] = [model]
     while stack:
         msg = stack.pop()
-        for field, value in msg.ListFields():
+        for field, value in _set_fields(msg):
             if field.type == FieldDescriptor.TYPE_MESSAGE:
                 stack.extend(value if _repeated(field) else [value])
             elif field.type == FieldDescriptor.TYPE_STRING:
@@ -253,6 +265,21 @@ def _check_text_fields(model: onnx.ModelProto, name: str) -> None:
                     raise InvalidModel(
                         f"{name}: a {msg.DESCRIPTOR.name}.{field.name} is not UTF-8 text (the ONNX format requires it)"
                     )
+
+
+def _set_fields(msg: Any) -> list[tuple[Any, Any]]:
+    """msg.ListFields(), without a tensor's bytes fields: reading raw_data copies the weights."""
+    if not isinstance(msg, onnx.TensorProto):
+        return msg.ListFields()
+    from google.protobuf.descriptor import FieldDescriptor
+
+    out = []
+    for field in msg.DESCRIPTOR.fields:
+        if field.type not in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE):
+            continue
+        if _repeated(field) or msg.HasField(field.name):
+            out.append((field, getattr(msg, field.name)))
+    return out
 
 
 def _repeated(field: Any) -> bool:

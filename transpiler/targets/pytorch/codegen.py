@@ -20,7 +20,7 @@ from ...frontends.onnx import ModelInfo
 from ...names import Namespace, camel, clean
 from ...passes.blocks import Piece
 from ...passes.scope import module_path, strip_index
-from ...render import render, template_text
+from ...render import format_python, render, template_text
 from ..base import OpTable
 from .blocks import BlockCall, ClassPlan, lower_blocks
 from .context import TORCH_DTYPES, Ctx, Unpack, lit
@@ -58,6 +58,22 @@ CHAIN_NAMES = ("x", "out", "y", "z")  # locals a straight chain of ops threads t
 INF = 1 << 60
 
 
+class _Names(dict[int, str]):
+    """id(value) -> its code; remembers which codes hold a pending token (`__pendingN__`), so
+    settling one looks at those few instead of every name (that scan made lowering quadratic)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: set[int] = set()
+
+    def __setitem__(self, key: int, code: str) -> None:
+        super().__setitem__(key, code)
+        if "__pending" in code:
+            self.pending.add(key)
+        else:
+            self.pending.discard(key)
+
+
 class Codegen:
     """Lowers nodes into one class: its `__init__` (module tree, weights) and its `forward`."""
 
@@ -77,7 +93,7 @@ class Codegen:
         self.tree = ModuleTree(self.attrs, NN_MODULE_ATTRS)
         self.locals = Namespace(reserved=FILE_NAMES | {self.class_name})
         self.state: dict[str, np.ndarray] = {}
-        self.names: dict[int, str] = {}
+        self.names = _Names()
         self.const_names: dict[int, str] = {}
         self._readers = self.file.readers
         self._lines: list[str] = []
@@ -128,7 +144,9 @@ class Codegen:
         name = hint or ("_".join(path) if path else strip_index(_module_hint(node, self._readers)))
         code, key = self.tree.add(path, ctor, name, nestable=ctor.startswith("nn."))
         for k, arr in params.items():
-            self.state[f"{key}.{k}"] = np.ascontiguousarray(arr)
+            # no contiguous copy: weights.write_array streams strided views itself; atleast_1d
+            # keeps the (1,) shape scalars were always stored with (load_state_dict accepts it)
+            self.state[f"{key}.{k}"] = np.atleast_1d(arr)
         return code
 
     def use_helper(self, name: str) -> str:
@@ -166,7 +184,7 @@ class Codegen:
             self.tree.line(f"self.register_buffer({name!r}, {empty})")
         from .runner import carrier_array  # int4 & co. are stored as the dtype that carries them
 
-        self.state[name] = np.ascontiguousarray(carrier_array(arr))
+        self.state[name] = np.atleast_1d(carrier_array(arr))  # no copy; see add_module
         return f"self.{name}"
 
     # -- lowering -------------------------------------------------------------------------
@@ -218,17 +236,19 @@ class Codegen:
         token, v, expr, reads = pending
         new = self._lines[mark:]
         uses = sum(line.count(token) for line in new)
-        leaked = any(token in name for name in self.names.values() if name != token)
+        leaked = any(token in self.names[k] for k in self.names.pending if self.names[k] != token)
         last = self._lines[-1] if self._lines else ""
         into_call = last.partition(" = ")[2].startswith("self.")  # no layer(layer(x)) nesting
         if uses == 1 and not leaked and not into_call and self._simple_line == len(self._lines) - 1 and token in last:
             self._lines[-1] = self._lines[-1].replace(token, expr)
+            self.names.pending.discard(id(v))  # its code stays the spent token, read by no one
             return
         saved, self._index = self._index, index
         name = self._choose_name(reads, v)
         self._index = saved
         self._lines[mark:] = [f"{name} = {expr}", *(line.replace(token, name) for line in new)]
-        for key, code in list(self.names.items()):
+        for key in list(self.names.pending):
+            code = self.names[key]
             if token in code:
                 self.names[key] = code.replace(token, name)
 
@@ -239,7 +259,7 @@ class Codegen:
             self._bind_outputs(node)
             return
         mark = len(self._lines)
-        bound = set(self.names)
+        bound = len(self.names)  # names are only ever added during a lowering: a count suffices
         try:
             result = fn(Ctx(self, node))
         except UnsupportedOp as e:
@@ -252,7 +272,7 @@ class Codegen:
             result = result[0]  # extra entries are for optional outputs the node does not have
         simple = (
             self._depth == 0 and isinstance(result, str) and out is not None and len(self._lines) == mark
-            and id(out) not in self.names and set(self.names) == bound
+            and id(out) not in self.names and len(self.names) == bound
         )
         if simple:
             self._assign_simple([v for v in node.inputs if v is not None], out, result)
@@ -440,8 +460,6 @@ def _unique(refusals: list[Refusal]) -> list[Refusal]:
 
 
 def render_plan(plan: Plan) -> str:
-    import black
-
     code_text = "\n".join(
         [
             *plan.helpers,
@@ -459,7 +477,7 @@ def render_plan(plan: Plan) -> str:
         uses_np=bool(re.search(r"\bnp\.", code_text)),
     )
     try:
-        return black.format_str(source, mode=black.Mode(line_length=100))
+        return format_python(source, 100)  # black's output byte for byte, faster on long files
     except Exception as e:  # a lowering produced invalid code: a bug of ours, say where
         raise RuntimeError(f"generated code does not parse ({e}); this is a transpiler bug") from None
 
