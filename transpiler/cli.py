@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="run onnxruntime and the generated code on seeded random inputs, print the max abs/rel "
-        "difference per output, exit 1 beyond rtol=1e-3, atol=1e-4",
+        "difference per output, exit 1 beyond rtol=1e-3, atol=1e-4 (ncnn --fp16: rtol=1e-2, atol=1e-4 + "
+        "1e-2 of each output's largest value; the tolerance used is printed)",
     )
     p.add_argument("--class-name", help="name of the generated class (default: from the model file name)")
     _add_fix_options(p)
