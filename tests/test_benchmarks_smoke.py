@@ -75,11 +75,13 @@ def test_split_onnx_matches_protobuf(tmp_path: Path) -> None:
     path, arrays = _model_with_weights(tmp_path)
     split = split_onnx(path, threshold=1024)
     assert split is not None
-    light, moved = split
-    assert sorted(moved) == ["big.bool", "big.f16", "big.f32", "big.i64"]
+    light, moved, offsets = split
+    assert sorted(moved) == sorted(offsets) == ["big.bool", "big.f16", "big.f32", "big.i64"]
+    data = path.read_bytes()
     for name, arr in moved.items():
         assert arr.dtype == arrays[name].dtype and arr.shape == arrays[name].shape
         assert np.array_equal(arr, arrays[name]) and not arr.flags.writeable
+        assert data[offsets[name]:offsets[name] + arr.nbytes] == arrays[name].tobytes()
     full = onnx.load(str(path))
     for t in full.graph.initializer:
         if t.name in moved:
@@ -97,7 +99,7 @@ def test_split_onnx_never_disagrees_with_protobuf_on_truncated_files(tmp_path: P
         result = split_onnx(bad, threshold=1024)
         if result is None:
             continue
-        light, moved = result
+        light, moved, _ = result
         expected = onnx.ModelProto.FromString(data[:cut])  # split accepted it: protobuf must too
         got = onnx.ModelProto.FromString(light)
         for t in got.graph.initializer:
@@ -201,3 +203,85 @@ def test_write_safetensors_streams_strided_and_mapped_arrays(tmp_path: Path) -> 
     back = load(buf.getvalue())
     for name, arr in tensors.items():
         assert back[name].shape == arr.shape and np.array_equal(back[name], arr.astype(arr.dtype.newbyteorder("<"))), name
+
+
+# -- the frontend reads large weights as memory maps ----------------------------------------------
+def _mlp_with_external_data(tmp: Path, marker: str | None = None) -> tuple[Path, dict[str, np.ndarray]]:
+    """A 2-layer MLP: w1 inline in the .onnx, w2 and b2 in `w.bin` (b2 without a length: to the end)."""
+    rng = np.random.default_rng(5)
+    arrays = {"w1": rng.standard_normal((64, 300)).astype(np.float32),
+              "w2": rng.standard_normal((300, 100)).astype(np.float32),
+              "b2": rng.standard_normal((100,)).astype(np.float32)}
+    (tmp / "w.bin").write_bytes(b"\0" * 7 + arrays["w2"].tobytes() + arrays["b2"].tobytes())
+    inits = [numpy_helper.from_array(arrays["w1"], "w1")]
+    for name, offset, length in (("w2", 7, arrays["w2"].nbytes), ("b2", 7 + arrays["w2"].nbytes, None)):
+        t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(arrays[name].shape))
+        t.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "w.bin"), ("offset", str(offset)), ("length", str(length))):
+            if value != "None":
+                t.external_data.add(key=key, value=value)
+        if marker is not None:
+            t.external_data.add(key="transpiler.mapped", value=marker)
+        inits.append(t)
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("MatMul", ["r", "w2"], ["m"]), helper.make_node("Add", ["m", "b2"], ["y"])]
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 100])], inits)
+    path = tmp / "mlp.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path, arrays
+
+
+def test_read_model_maps_large_weights(tmp_path: Path) -> None:
+    from transpiler import weights
+    from transpiler.frontends.onnx import read_model, to_ir
+    from transpiler.verify import run_onnxruntime, seeded_inputs
+
+    path, arrays = _mlp_with_external_data(tmp_path)
+    proto, info = read_model(path)
+    mapped = sorted(t.name for t in proto.graph.initializer if weights.is_mapped(t))
+    assert mapped == ["w1", "w2"]  # b2 (400 bytes) is small: read into the message as before
+    assert proto.ByteSize() < 2000  # no weight bytes in the message
+    import hashlib
+
+    assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    graph = to_ir(proto)
+    consts = {v.name: v.const for v in graph.initializers}
+    for name, arr in arrays.items():
+        assert np.array_equal(consts[name], arr), name
+    assert not consts["w1"].flags.writeable and not consts["w2"].flags.writeable  # views of the files
+    # onnxruntime reads the mapped weights from the files: same outputs as from the whole model
+    inputs = seeded_inputs(proto)
+    want = run_onnxruntime(onnx.load(str(path)), inputs)
+    got = run_onnxruntime(proto, inputs)
+    assert np.array_equal(want[0], got[0])
+
+
+def test_model_files_cannot_claim_mapped_tensors(tmp_path: Path) -> None:
+    """The marker's value is drawn per process: a file carrying the key is validated like any
+    other external data (here an absolute location: refused)."""
+    from transpiler.errors import InvalidModel
+    from transpiler.frontends.onnx import read_model
+
+    path, _ = _mlp_with_external_data(tmp_path, marker="1")
+    model = onnx.load(str(path), load_external_data=False)
+    for t in model.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                e.value = str(tmp_path / "w.bin")
+    onnx.save(model, str(path))
+    with pytest.raises(InvalidModel, match="outside the model's folder"):
+        read_model(path)
+
+
+def test_a_weight_file_changed_after_reading_is_not_read(tmp_path: Path) -> None:
+    from transpiler.errors import InvalidModel
+    from transpiler.frontends.onnx import read_model, to_ir
+
+    path, _ = _mlp_with_external_data(tmp_path)
+    proto, _ = read_model(path)
+    data = tmp_path / "w.bin"
+    data.write_bytes(data.read_bytes()[::-1])  # same size, other bytes, a new modification time
+    os.utime(data, ns=(1, 1))
+    with pytest.raises(InvalidModel, match="changed"):
+        to_ir(proto)

@@ -92,9 +92,63 @@ def run_onnxruntime(model: onnx.ModelProto, inputs: list[np.ndarray]) -> list[np
     # patterns (a Transpose before MatMul with a 1-D right operand is dropped; found by fuzzing)
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.log_severity_level = 3
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    sess = _session_reading_files(model, opts, ort)
+    if sess is None:  # (a copy with the weights inline only when some are mapped)
+        sess = ort.InferenceSession(_with_weights_inline(model).SerializeToString(), opts,
+                                    providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
     return sess.run(None, dict(zip(names, inputs)))
+
+
+def _session_reading_files(model: onnx.ModelProto, opts: Any, ort: Any) -> Any:
+    """A session for a model whose large weights the frontend left in their files (mapped
+    tensors, `weights.mark_mapped`): onnxruntime is given the model without them and reads (maps)
+    them from the files itself, as external data relative to their common folder, so no copy of
+    the weights is serialised. None when the model has none, or onnxruntime declines it."""
+    import os
+
+    from .weights import is_mapped, mapped_array
+
+    mapped = [t for t in model.graph.initializer if is_mapped(t)]
+    if not mapped:
+        return None
+    if any(mapped_array(t) is None for t in mapped):
+        raise TranspileError("the model's weights can no longer be read: its file changed after it was read")
+    spots = {t.name: {e.key: e.value for e in t.external_data} for t in mapped}
+    folder = os.path.commonpath([os.path.dirname(s["location"]) for s in spots.values()])
+    light = onnx.ModelProto()
+    light.CopyFrom(model)
+    for t in light.graph.initializer:
+        if t.name in spots:
+            spot = spots[t.name]
+            del t.external_data[:]
+            for key in ("location", "offset", "length"):  # the keys onnxruntime knows, relative to `folder`
+                value = os.path.relpath(spot[key], folder) if key == "location" else spot[key]
+                t.external_data.add(key=key, value=value)
+    opts.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
+    try:
+        return ort.InferenceSession(light.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    except Exception:  # an onnxruntime without that setting: hand it the bytes instead
+        return None
+
+
+def _with_weights_inline(model: onnx.ModelProto) -> onnx.ModelProto:
+    """`model`, or when it has mapped tensors a copy with their bytes inside it."""
+    from .weights import is_mapped, mapped_array
+
+    if not any(is_mapped(t) for t in model.graph.initializer):
+        return model
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for t in copy.graph.initializer:
+        if is_mapped(t):
+            arr = mapped_array(t)
+            if arr is None:
+                raise TranspileError(f"tensor {t.name!r}: its bytes can no longer be read (the model's file changed)")
+            del t.external_data[:]
+            t.data_location = onnx.TensorProto.DEFAULT
+            t.raw_data = arr.tobytes()
+    return copy
 
 
 def compare(

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import secrets
 import struct
-from typing import BinaryIO
+import weakref
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
+import onnx
 
 # numpy dtype name -> safetensors dtype tag
 SAFETENSORS_DTYPES = {
@@ -77,6 +80,12 @@ def write_array(f: BinaryIO, arr: np.ndarray) -> None:
 # (a few KB to parse) and those initializers as read-only numpy views of a memory map of the
 # file, so the weight bytes are read from the page cache when they are written out, never held
 # twice. `map_external` does the same for a tensor stored in an external data file.
+#
+# Between the frontend's reading and the IR, such a tensor travels inside the ModelProto as a
+# "mapped" tensor (`mark_mapped`): external data whose location is the absolute path of the file
+# that holds its bytes, plus a marker key. It survives copies of the message, costs nothing to
+# serialise, and `mapped_array` turns it back into the same read-only view. Only the frontend
+# creates them, after validating the file's own external data (which may never be absolute).
 
 # ONNX element type -> numpy dtype name, for the types whose raw_data is the numpy layout
 # (little-endian, one element per item); packed 4-bit / 2-bit types are not in here.
@@ -89,6 +98,11 @@ _RAW_DTYPES = {
 # protobuf field numbers (onnx.proto)
 _MODEL_GRAPH, _GRAPH_INITIALIZER = 7, 5
 _T_DIMS, _T_DATA_TYPE, _T_SEGMENT, _T_NAME, _T_RAW, _T_EXTERNAL, _T_LOCATION = 1, 2, 3, 8, 9, 13, 14
+# external_data key marking a tensor `mark_mapped` wrote. Its value is drawn once per process, so
+# a model file cannot pass its own external data off as already validated and mapped.
+MAPPED_KEY = "transpiler.mapped"
+_MAPPED_TOKEN = secrets.token_hex(16)
+_FILE_KEY = "transpiler.file"
 
 
 def raw_dtype(data_type: int) -> np.dtype | None:
@@ -104,28 +118,55 @@ def raw_dtype(data_type: int) -> np.dtype | None:
         return np.dtype(getattr(ml_dtypes, name))
 
 
-def split_onnx(path: str | os.PathLike[str], threshold: int = 1 << 16) -> tuple[bytes, dict[str, np.ndarray]] | None:
-    """(model bytes without the big weights, {initializer name: read-only array view}) for the
-    .onnx at `path`; the main graph's initializers whose raw_data exceeds `threshold` bytes are
-    moved out (their TensorProto keeps name, dims and type, no data). Returns None when the file
-    is not plainly laid out (a repeated graph field, a duplicated initializer...): the caller then
-    parses it the usual way, which also reports what is wrong with it."""
+# One read-only map per file, shared by every view of it while any view lives (a second map of
+# the same bytes would count them twice in the process's resident memory).
+_MAPS: weakref.WeakValueDictionary[tuple[str, int, int, int, int], mmap.mmap] = weakref.WeakValueDictionary()
+
+
+def _map_file(path: str | os.PathLike[str]) -> mmap.mmap | None:
+    """A read-only map of the whole file (None when it is empty)."""
     with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size == 0:
+        st = os.fstat(f.fileno())
+        if st.st_size == 0:
             return None
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        key = (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        buf = _MAPS.get(key)
+        if buf is None:
+            buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            _MAPS[key] = buf
+        return buf
+
+
+class SplitModel(NamedTuple):
+    light: bytes  # the model's bytes without the moved weights' raw_data
+    arrays: dict[str, np.ndarray]  # initializer name -> read-only view of its bytes in the file
+    offsets: dict[str, int]  # initializer name -> where its bytes start in the file
+
+
+def split_onnx(path: str | os.PathLike[str], threshold: int = 1 << 16) -> SplitModel | None:
+    """(model bytes without the big weights, {initializer name: read-only array view}, their
+    offsets) for the .onnx at `path`; the main graph's initializers whose raw_data exceeds
+    `threshold` bytes are moved out (their TensorProto keeps name, dims and type, no data).
+    Returns None when the file is not plainly laid out (a repeated graph field, a duplicated
+    initializer...): the caller then parses it the usual way, which also reports what is wrong."""
+    buf = _map_file(path)
+    if buf is None:
+        return None
     view = memoryview(buf)
+    arrays: dict[str, np.ndarray] = {}
+    offsets: dict[str, int] = {}
     try:
-        pieces, arrays = _split_model(view, buf, threshold)
+        pieces = _split_model(view, buf, threshold, arrays, offsets)
     except _Irregular:
         return None
-    return b"".join(pieces), arrays
+    finally:
+        view.release()
+    return SplitModel(b"".join(pieces), arrays, offsets)
 
 
 def map_external(path: str | os.PathLike[str], offset: int, length: int | None, data_type: int,
                  dims: list[int]) -> np.ndarray | None:
-    """A read-only memory map of one tensor in an external data file, or None when its type has
+    """A read-only view of one tensor's bytes in a file (memory-mapped), or None when its type has
     no plain raw layout or the sizes disagree (the caller then reads it the usual way)."""
     dtype = raw_dtype(data_type)
     if dtype is None:
@@ -134,11 +175,50 @@ def map_external(path: str | os.PathLike[str], offset: int, length: int | None, 
     for d in dims:
         count *= int(d)
     nbytes = count * dtype.itemsize
-    if (length is not None and length != nbytes) or offset < 0 or offset + nbytes > os.path.getsize(path):
+    if (length is not None and length != nbytes) or offset < 0 or count < 0 or offset + nbytes > os.path.getsize(path):
         return None
+    shape = tuple(int(d) for d in dims)
     if nbytes == 0:
-        return np.zeros(dims, dtype)
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(int(d) for d in dims))
+        return np.zeros(shape, dtype)
+    buf = _map_file(path)
+    if buf is None or offset + nbytes > len(buf):
+        return None
+    return np.frombuffer(buf, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
+def mark_mapped(t: onnx.TensorProto, path: str, offset: int, length: int) -> None:
+    """Make `t` a mapped tensor: its bytes are `length` bytes at `offset` in the file at the
+    absolute `path` (see the note above)."""
+    entries = (("location", path), ("offset", str(offset)), ("length", str(length)),
+               (_FILE_KEY, _file_identity(path)), (MAPPED_KEY, _MAPPED_TOKEN))
+    t.ClearField("raw_data")
+    del t.external_data[:]
+    t.data_location = onnx.TensorProto.EXTERNAL
+    for key, value in entries:
+        t.external_data.add(key=key, value=value)
+
+
+def _file_identity(path: str) -> str:
+    """Which file, and which version of it: a file replaced or rewritten since is not read."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def is_mapped(t: onnx.TensorProto) -> bool:
+    return t.data_location == onnx.TensorProto.EXTERNAL and any(
+        e.key == MAPPED_KEY and e.value == _MAPPED_TOKEN for e in t.external_data
+    )
+
+
+def mapped_array(t: onnx.TensorProto) -> np.ndarray | None:
+    """The read-only view of a mapped tensor's bytes; None when the file no longer holds them."""
+    info = {e.key: e.value for e in t.external_data}
+    try:
+        if _file_identity(info["location"]) != info[_FILE_KEY]:
+            return None
+        return map_external(info["location"], int(info["offset"]), int(info["length"]), t.data_type, list(t.dims))
+    except (KeyError, ValueError, OSError):
+        return None
 
 
 class _Irregular(Exception):
@@ -195,35 +275,36 @@ def _fields(view: memoryview, start: int, end: int):  # type: ignore[no-untyped-
         pos = vend
 
 
-def _split_model(view: memoryview, buf: mmap.mmap, threshold: int) -> tuple[list[bytes], dict[str, np.ndarray]]:
+def _split_model(view: memoryview, buf: mmap.mmap, threshold: int, arrays: dict[str, np.ndarray],
+                 offsets: dict[str, int]) -> list[bytes]:
     pieces: list[bytes] = []
-    arrays: dict[str, np.ndarray] = {}
     graphs = 0
     for number, wire, fstart, kend, vstart, vend in _fields(view, 0, len(view)):
         if number == _MODEL_GRAPH and wire == 2:
             graphs += 1
             if graphs > 1:
                 raise _Irregular  # protobuf would merge them; leave that to protobuf
-            body = _split_graph(view, buf, vstart, vend, threshold, arrays)
+            body = _split_graph(view, buf, vstart, vend, threshold, arrays, offsets)
             pieces += [bytes(view[fstart:kend]), _encode_varint(len(body)), body]
         else:
             pieces.append(bytes(view[fstart:vend]))
-    return pieces, arrays
+    return pieces
 
 
 def _split_graph(view: memoryview, buf: mmap.mmap, start: int, end: int, threshold: int,
-                 arrays: dict[str, np.ndarray]) -> bytes:
+                 arrays: dict[str, np.ndarray], offsets: dict[str, int]) -> bytes:
     out = bytearray()
     names: set[str] = set()
     for number, wire, fstart, kend, vstart, vend in _fields(view, start, end):
-        if number == _GRAPH_INITIALIZER and wire == 2:
+        if number == _GRAPH_INITIALIZER and wire == 2 and vend - vstart > threshold:  # (smaller: no big raw_data)
             moved = _split_tensor(view, buf, vstart, vend, threshold)
             if moved is not None:
-                name, arr, body = moved
+                name, arr, offset, body = moved
                 if name in names or name in arrays:
                     raise _Irregular
                 names.add(name)
                 arrays[name] = arr
+                offsets[name] = offset
                 out += view[fstart:kend]
                 out += _encode_varint(len(body))
                 out += body
@@ -233,8 +314,8 @@ def _split_graph(view: memoryview, buf: mmap.mmap, start: int, end: int, thresho
 
 
 def _split_tensor(view: memoryview, buf: mmap.mmap, start: int, end: int,
-                  threshold: int) -> tuple[str, np.ndarray, bytes] | None:
-    """(name, array view, tensor bytes without raw_data) when this initializer is moved out."""
+                  threshold: int) -> tuple[str, np.ndarray, int, bytes] | None:
+    """(name, array view, its offset, tensor bytes without raw_data) when this initializer is moved out."""
     seen: dict[int, int] = {}
     dims: list[int] = []
     data_type, name, raw = 0, None, None
@@ -276,4 +357,4 @@ def _split_tensor(view: memoryview, buf: mmap.mmap, start: int, end: int,
     for number, _wire, fstart, _kend, _vstart, vend in _fields(view, start, end):
         if number != _T_RAW:
             body += view[fstart:vend]
-    return name, arr, bytes(body)
+    return name, arr, raw[0], bytes(body)

@@ -8,6 +8,7 @@ Each node is then canonicalised (see `onnx_canon`) to the newest opset's form.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import onnx.inliner
 import onnx.shape_inference
 from onnx import AttributeProto, FunctionProto, NodeProto, TypeProto, numpy_helper
 
-from .. import ir
+from .. import ir, weights
 from ..errors import InvalidModel
 from . import onnx_canon
 
@@ -43,44 +44,39 @@ class ModelInfo:
 
 
 def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.ModelProto, ModelInfo]:
-    """Read and validate an ONNX model from a path (or take a ModelProto)."""
-    import hashlib
+    """Read and validate an ONNX model from a path (or take a ModelProto).
 
+    From a path, the large initializers (in the .onnx or in external data files) are not copied
+    into the message: they come back as mapped tensors (`weights.mark_mapped`), read-only views
+    of the files that `to_ir` and the verifier turn into arrays without a copy."""
     if isinstance(source, onnx.ModelProto):
         model = source
         data = model.SerializeToString()
+        digest = hashlib.sha256(data).hexdigest()
+        del data
         name = (model.graph.name or "model") + ".onnx"
         base_dir = None
+        moved = None
     else:
         path = Path(source)
-        if not path.exists():
-            raise InvalidModel(f"{path}: no such file")
-        if not path.is_file():
-            raise InvalidModel(f"{path}: not a file")
-        data = path.read_bytes()
-        if not data:
-            raise InvalidModel(f"{path}: the file is empty")
-        if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:4] == b"\x89HDF":
-            raise InvalidModel(f"{path}: not an ONNX model (looks like {'PNG' if data[1:4] == b'PNG' else 'HDF5'})")
-        model = onnx.ModelProto()
-        try:
-            model.ParseFromString(data)
-        except Exception as e:  # protobuf's DecodeError and friends
-            raise InvalidModel(f"{path}: not a valid ONNX protobuf ({_one_line(e)})") from None
-        if not model.HasField("graph") or not model.ir_version:
-            raise InvalidModel(f"{path}: not an ONNX model (no graph or no IR version)")
+        model, digest, moved = _parse_file(path)
         name = path.name
         base_dir = path.resolve().parent
-    digest = hashlib.sha256(data).hexdigest()
-    del data  # the parsed model holds its own copy of the bytes: never keep both for the whole run
     _check_text_fields(model, name)
     _load_external_data(model, base_dir)
+    if moved is not None:
+        where = str(Path(source).resolve())  # type: ignore[arg-type]
+        for t in model.graph.initializer:
+            if t.name in moved.offsets:
+                _mark_mapped(t, where, moved.offsets[t.name], moved.arrays[t.name])
     _check_opset_imports(model, name)
     opset = _default_opset(model)
     if opset is None:
         raise InvalidModel(f"{name}: the model imports no ai.onnx opset")
     if opset < MIN_OPSET:
-        # ONNX's own version converter knows what changed in those early opsets
+        # ONNX's own version converter knows what changed in those early opsets (and may read
+        # weights: give it their bytes)
+        _unmap(model)
         try:
             from onnx import version_converter
 
@@ -106,6 +102,60 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> tuple[onnx.M
         producer=model.producer_name,
     )
     return model, info
+
+
+def _parse_file(path: Path) -> tuple[onnx.ModelProto, str, weights.SplitModel | None]:
+    """(the parsed model, the file's sha256, the initializers left out of it or None).
+
+    The weights are never read into memory here: the digest streams the file, and `split_onnx`
+    hands protobuf only the bytes around the large initializers. A file it cannot split is
+    parsed whole, the usual way."""
+    if not path.exists():
+        raise InvalidModel(f"{path}: no such file")
+    if not path.is_file():
+        raise InvalidModel(f"{path}: not a file")
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if not head:
+            raise InvalidModel(f"{path}: the file is empty")
+        if head == b"\x89PNG\r\n\x1a\n" or head[:4] == b"\x89HDF":
+            raise InvalidModel(f"{path}: not an ONNX model (looks like {'PNG' if head[1:4] == b'PNG' else 'HDF5'})")
+        f.seek(0)
+        sha = hashlib.sha256()
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+    moved = weights.split_onnx(path, threshold=BIG_WEIGHT_BYTES)
+    data = moved.light if moved is not None else path.read_bytes()
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except Exception as e:  # protobuf's DecodeError and friends
+        raise InvalidModel(f"{path}: not a valid ONNX protobuf ({_one_line(e)})") from None
+    del data  # the parsed model holds its own copy of the bytes: never keep both for the whole run
+    if not model.HasField("graph") or not model.ir_version:
+        raise InvalidModel(f"{path}: not an ONNX model (no graph or no IR version)")
+    return model, sha.hexdigest(), moved
+
+
+def _mark_mapped(t: onnx.TensorProto, path: str, offset: int, arr: np.ndarray) -> None:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a file name protobuf cannot hold: the bytes go into the message
+        del t.external_data[:]
+        t.data_location = onnx.TensorProto.DEFAULT
+        t.raw_data = arr.tobytes()
+        return
+    weights.mark_mapped(t, path, offset, arr.nbytes)
+
+
+def _unmap(model: onnx.ModelProto) -> None:
+    """Put the bytes of mapped initializers back into the message (for tools that read them)."""
+    for t in model.graph.initializer:
+        if weights.is_mapped(t):
+            arr = _tensor_to_array(t)
+            del t.external_data[:]
+            t.data_location = onnx.TensorProto.DEFAULT
+            t.raw_data = arr.tobytes()
 
 
 def to_ir(model: onnx.ModelProto, keep: KeepFn | None = None) -> ir.Graph:
@@ -180,11 +230,9 @@ def _function_as_graph(f: FunctionProto) -> onnx.GraphProto:
 
 def _raw_size(t: onnx.TensorProto) -> int:
     """len(t.raw_data) from dims x itemsize: reading t.raw_data copies the bytes on every access."""
-    from ..weights import raw_dtype
-
     if not t.HasField("raw_data"):
         return 0
-    dtype = raw_dtype(t.data_type)  # None for packed / string types: ask the field itself
+    dtype = weights.raw_dtype(t.data_type)  # None for packed / string types: ask the field itself
     return int(np.prod(t.dims, dtype=np.int64)) * dtype.itemsize if dtype is not None else len(t.raw_data)
 
 
@@ -192,7 +240,7 @@ def _without_big_weights(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[
     """A copy of the model whose large initializers are typed graph inputs instead, and those
     initializers. The checker, the inliner and shape inference serialise the whole model; without
     the weights that costs nothing (weights never steer shape inference, shape tensors are small)."""
-    big = [t for t in model.graph.initializer if _raw_size(t) > BIG_WEIGHT_BYTES]
+    big = [t for t in model.graph.initializer if weights.is_mapped(t) or _raw_size(t) > BIG_WEIGHT_BYTES]
     if not big:
         return model, []
     big_names = {t.name for t in big}
@@ -318,37 +366,55 @@ def _one_line(e: BaseException) -> str:
 
 
 def _load_external_data(model: onnx.ModelProto, base_dir: Path | None) -> None:
-    """Load external tensors, refusing locations outside the model's folder."""
+    """Load external tensors, refusing locations outside the model's folder. Large initializers of
+    the main graph are memory-mapped (`weights.mark_mapped`) instead of read into the message."""
     from onnx.external_data_helper import _get_all_tensors, uses_external_data
 
-    tensors = [t for t in _get_all_tensors(model) if uses_external_data(t)]
-    if not tensors:
+    if not any(uses_external_data(t) for t in _get_all_tensors(model)):
         return
     if base_dir is None:
         raise InvalidModel("the model refers to external data but was given without a file path")
-    for t in tensors:
-        info = {e.key: e.value for e in t.external_data}
-        loc = info.get("location", "")
-        target = (base_dir / loc).resolve()
-        if not loc or os.path.isabs(loc) or base_dir not in target.parents:
-            raise InvalidModel(f"tensor {t.name!r}: external data location {loc!r} is outside the model's folder")
-        if not target.is_file():
-            raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is missing")
-        try:
-            offset = int(info.get("offset", 0) or 0)
-            length = int(info["length"]) if "length" in info else None
-        except ValueError:
-            raise InvalidModel(f"tensor {t.name!r}: external data offset/length are not integers") from None
-        if offset < 0 or (length is not None and length < 0):
-            raise InvalidModel(f"tensor {t.name!r}: external data offset/length are negative")
-        with open(target, "rb") as f:
-            f.seek(offset)
-            raw = f.read() if length is None else f.read(length)
-        if length is not None and len(raw) != length:
+    for t in model.graph.initializer:
+        if uses_external_data(t):
+            _load_external_tensor(t, base_dir, may_map=True)
+    for t in _get_all_tensors(model):  # subgraphs' initializers and attribute tensors
+        if uses_external_data(t) and not weights.is_mapped(t):
+            _load_external_tensor(t, base_dir, may_map=False)
+
+
+def _load_external_tensor(t: onnx.TensorProto, base_dir: Path, may_map: bool) -> None:
+    info = {e.key: e.value for e in t.external_data}
+    loc = info.get("location", "")
+    target = (base_dir / loc).resolve()
+    if not loc or os.path.isabs(loc) or base_dir not in target.parents:
+        raise InvalidModel(f"tensor {t.name!r}: external data location {loc!r} is outside the model's folder")
+    if not target.is_file():
+        raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is missing")
+    try:
+        offset = int(info.get("offset", 0) or 0)
+        length = int(info["length"]) if "length" in info else None
+    except ValueError:
+        raise InvalidModel(f"tensor {t.name!r}: external data offset/length are not integers") from None
+    if offset < 0 or (length is not None and length < 0):
+        raise InvalidModel(f"tensor {t.name!r}: external data offset/length are negative")
+    dtype = weights.raw_dtype(t.data_type)
+    if may_map and dtype is not None and int(np.prod(t.dims, dtype=np.int64)) * dtype.itemsize > BIG_WEIGHT_BYTES:
+        size = target.stat().st_size
+        if length is not None and offset + length > size:
             raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is shorter than stated")
-        t.raw_data = raw
-        del t.external_data[:]
-        t.data_location = onnx.TensorProto.DEFAULT
+        arr = weights.map_external(target, offset, size - offset if length is None else length, t.data_type, list(t.dims))
+        if arr is not None:
+            _mark_mapped(t, str(target), offset, arr)
+            return
+    # small, packed or inconsistent (the size mismatch is reported when the tensor is read)
+    with open(target, "rb") as f:
+        f.seek(offset)
+        raw = f.read() if length is None else f.read(length)
+    if length is not None and len(raw) != length:
+        raise InvalidModel(f"tensor {t.name!r}: external data file {loc!r} is shorter than stated")
+    t.raw_data = raw
+    del t.external_data[:]
+    t.data_location = onnx.TensorProto.DEFAULT
 
 
 def _type_of(tp: TypeProto | None) -> tuple[str, int, tuple[ir.Dim, ...] | None, str]:
@@ -377,6 +443,12 @@ def _type_of(tp: TypeProto | None) -> tuple[str, int, tuple[ir.Dim, ...] | None,
 
 
 def _tensor_to_array(t: onnx.TensorProto) -> np.ndarray:
+    if weights.is_mapped(t):
+        arr = weights.mapped_array(t)
+        if arr is None:
+            where = next((e.value for e in t.external_data if e.key == "location"), "?")
+            raise InvalidModel(f"tensor {t.name!r}: its bytes can no longer be read from {where!r} (the file changed)")
+        return arr
     try:
         return numpy_helper.to_array(t)
     except Exception as e:

@@ -61,12 +61,14 @@ def lower_blocks(gen: Codegen) -> tuple[list[ClassPlan], list[BlockCall | ir.Nod
     code matches, and return those classes and the top-level steps (nodes and block calls)."""
     pieces = find_blocks(gen.graph)
     instances: dict[int, _Instance] = {}
-    owned = _owned_paths(gen, pieces)
+    # every leading part of each owned path, per kind: one set lookup per piece (scanning the
+    # paths for each piece grew with the square of the block count)
+    owned = {k: {q[:i] for q in qs for i in range(len(q) + 1)} for k, qs in _owned_paths(gen, pieces).items()}
     for p in pieces:
         if p.kind is None:
             continue
         prefix = _block_prefix(p.nodes, gen._readers)
-        if prefix and any(q[: len(prefix)] == prefix for q in owned.get(p.kind, ())):
+        if prefix and prefix in owned.get(p.kind, ()):
             continue  # only part of a source module: a class would split its layers
         sub = type(gen)(gen.graph, gen.info, gen.table, gen.class_name, file=gen.file, prefix=prefix)
         n_refused = len(gen.refusals)
