@@ -97,29 +97,70 @@ def _ask(backend: str, req: dict) -> dict:
         raise
 
 
-def save_sets(path: Path, sets: list[list[Any]]) -> None:
-    arrays = {}
+# ONNX element types numpy (and an npz file) has only through ml_dtypes: handed to the worker
+# widened to a dtype holding each value exactly (the worker gives bfloat16 back to Keras as such;
+# the others the generated file holds wide itself, see its WIDE_INPUTS / WIDE_OUTPUTS)
+WIDENED = {
+    "bfloat16": "float32", "float8_e4m3fn": "float32", "float8_e4m3fnuz": "float32", "float8_e5m2": "float32",
+    "float8_e5m2fnuz": "float32", "float4_e2m1fn": "float32", "float8_e8m0fnu": "float32",
+    "int4": "int8", "int2": "int8", "uint4": "uint8", "uint2": "uint8",
+}
+# the generated file's names (WIDE_OUTPUTS) for the ml_dtypes ones
+ML_DTYPES = {
+    "float8e4m3fn": "float8_e4m3fn", "float8e4m3fnuz": "float8_e4m3fnuz", "float8e5m2": "float8_e5m2",
+    "float8e5m2fnuz": "float8_e5m2fnuz", "float4e2m1": "float4_e2m1fn", "float8e8m0": "float8_e8m0fnu",
+    "int4": "int4", "uint4": "uint4", "int2": "int2", "uint2": "uint2", "bfloat16": "bfloat16",
+}
+
+
+def save_sets(path: Path, sets: list[list[Any]]) -> dict[str, str]:
+    """Write the input sets; returns {array key: ml_dtypes name} of the inputs handed over widened."""
+    arrays, widened = {}, {}
     for s, inputs in enumerate(sets):
         for i, x in enumerate(inputs):
             arr = np.asarray(x)
-            if arr.dtype.kind not in PLAIN_KINDS:
-                raise TypeError(f"input {i} has dtype {arr.dtype}, which the test cannot hand to Keras")
-            arrays[f"s{s}_i{i}"] = arr
+            key = f"s{s}_i{i}"
+            if arr.dtype.kind not in PLAIN_KINDS or arr.dtype.name in WIDENED:
+                if arr.dtype.name not in WIDENED:
+                    raise TypeError(f"input {i} has dtype {arr.dtype}, which the test cannot hand to Keras")
+                widened[key] = arr.dtype.name
+                arr = arr.astype(WIDENED[arr.dtype.name])  # exact: every value of the type fits
+            arrays[key] = arr
     np.savez(path, **arrays)
+    return widened
+
+
+def narrow(arr: np.ndarray, name: str, what: str) -> np.ndarray:
+    """A wide output as the ONNX type it holds; refuses (never rounds) a value that type lacks."""
+    import ml_dtypes
+
+    dtype = np.dtype(getattr(ml_dtypes, ML_DTYPES[name]))
+    out = arr.astype(dtype)
+    back = out.astype(arr.dtype)
+    same = np.array_equal(back, arr, equal_nan=arr.dtype.kind == "f")
+    if same and arr.dtype.kind == "f":
+        real = ~np.isnan(arr)
+        same = bool(np.array_equal(np.signbit(back[real]), np.signbit(arr[real])))
+    if not same:
+        raise WorkerError(f"{what}: {arr.dtype} values not exactly representable in {name}")
+    return out
 
 
 def run_sets(backend: str, net: Path, sets: list[list[Any]]) -> list[list[np.ndarray]]:
     """Outputs (ONNX layout) of the generated file `net` on each input set, computed on `backend`."""
     inputs, out = net.parent / "inputs.npz", net.parent / f"out_{backend}.npz"
-    save_sets(inputs, sets)
-    reply = _ask(backend, {"mode": "run", "net": str(net), "inputs": str(inputs), "out": str(out)})
+    widened = save_sets(inputs, sets)
+    req = {"mode": "run", "net": str(net), "inputs": str(inputs), "out": str(out), "widened": widened}
+    reply = _ask(backend, req)
     if not reply.get("ok"):
         raise WorkerError(f"{backend}: {reply.get('error')}")
     data = np.load(out, allow_pickle=False)
+    wide = reply.get("wide", {})  # output key -> the ONNX type its wide values stand for
     result: list[list[np.ndarray]] = [[] for _ in sets]
     for key in sorted(data.files, key=lambda k: tuple(int(p) for p in k[1:].split("_o"))):
         s, _ = key[1:].split("_o")
-        result[int(s)].append(data[key])
+        arr = data[key]
+        result[int(s)].append(narrow(arr, wide[key], f"{backend} output {key}") if key in wide else arr)
     return result
 
 

@@ -32,19 +32,30 @@ def _sets(path: str) -> list[list]:
 
 def _run(req: dict) -> dict:
     import keras
+    import ml_dtypes
     import numpy as np
 
     from transpiler.targets.keras.runner import import_generated, run_module
 
     module = import_generated(req["net"])
     model = module.load_model()
-    outs = {}
+    widened = req.get("widened", {})
+    held_wide = getattr(module, "WIDE_OUTPUTS", {})  # outputs the file itself holds in a wider dtype
+    outs, wide = {}, {}
     for s, inputs in enumerate(_sets(req["inputs"])):
+        for i, x in enumerate(inputs):
+            if widened.get(f"s{s}_i{i}") == "bfloat16":  # every backend has bfloat16: hand it over as such
+                inputs[i] = x.astype(ml_dtypes.bfloat16)
         for k, y in enumerate(run_module(module, model, inputs)):
-            outs[f"s{s}_o{k}"] = y
+            key = f"s{s}_o{k}"
+            if y.dtype == ml_dtypes.bfloat16:  # npz holds no bfloat16: widen exactly, the client narrows
+                y, wide[key] = y.astype(np.float32), "bfloat16"
+            elif k in held_wide:
+                wide[key] = held_wide[k]
+            outs[key] = y
     np.savez(req["out"], **outs)
     keras.backend.clear_session()
-    return {"ok": True}
+    return {"ok": True, "wide": wide}
 
 
 def _fit(req: dict) -> dict:

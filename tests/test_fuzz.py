@@ -40,9 +40,7 @@ def target_or_skip(name: str):
 
 # Known failures in CI's graphs, by (target, seed), with the reason; they are reported, not
 # failed, and an entry whose graph passes fails the test until it is removed.
-KNOWN: dict[tuple[str, int], str] = {
-    ("keras", 20261158): "Pad mode 'edge': the TensorFlow backend's pad has no EDGE mode (targets/keras)",
-}
+KNOWN: dict[tuple[str, int], str] = {}
 
 
 def count_for(target: str) -> int:

@@ -2,6 +2,11 @@
 
 Values get local names; each carries a layout (layout.py). Lowerings live in `ops/` and decide what
 each op becomes; `templates/keras/model.py.j2` decides how the file looks; black formats it.
+
+Subgraphs (If branches, unrolled Loop / Scan bodies) are lowered inline, one copy per use
+(`lower_subgraph`). Before each node, outputs left untyped by shape inference (function
+expansions, subgraph copies) are typed by ONNX's inference of that node alone, and a node whose
+inputs became known is folded here (`_refine_types`, `_fold`).
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ from ...frontends.onnx import ModelInfo
 from ...names import Namespace, camel, clean
 from ...render import render
 from ..base import OpTable
-from .context import FLOATS, INLINE_MAX, KERAS_DTYPES, Ctx, Unpack, lit, np_literal
+from .context import FLOATS, INLINE_MAX, KERAS_DTYPES, Ctx, Unpack, c_order, lit, np_literal, wide_lines
 from .layout import Perm, between, channels_last, norm
 from .shapes import resolve_reshape, shape_values
 
 # Names the generated file uses at module level.
 FILE_NAMES = frozenset(
     {"keras", "layers", "ops", "np", "os", "Path", "load_file", "build_model", "load_model", "Constant",
-     "INPUT_PERMS", "OUTPUT_PERMS", "model", "weights", "tensors", "path", "missing"}
+     "INPUT_PERMS", "OUTPUT_PERMS", "model", "weights", "tensors", "path", "missing", "Fixed"}
 )
 # ops that compute channels-last in Keras: an image-like model input read by one of them is
 # given channels-last by default
@@ -65,6 +70,8 @@ class Plan:
     output_perms: list[str]
     uses_constant: bool
     state: dict[str, np.ndarray] = field(default_factory=dict)
+    wide: list[str] = field(default_factory=list)  # context.wide_lines: inputs / outputs held wide
+    uses_fixed: bool = False
 
 
 class Codegen:
@@ -82,12 +89,23 @@ class Codegen:
         self.perms: dict[int, Perm] = {}
         self.views: dict[tuple[int, Perm], str] = {}  # (value, layout) -> local holding that view
         self.const_codes: dict[tuple[int, Perm], str] = {}
+        self.symbolic_consts: set[str] = set()  # locals holding a stored Constant layer's output
         self.anchor: str | None = None
         self.uses_constant = False
         self.readers = graph.users()
         self.failed: set[int] = set()  # values of refused nodes
         self.shape_values = shape_values(graph)
         self.output_ids = {id(v) for v in graph.outputs}
+        # values whose code is a KerasTensor (reaches a model input); the others (e.g. built from
+        # static shapes only) are concrete tensors, which a functional model cannot output as is
+        self.symbolic: set[int] = set()
+        self.read_symbolic = False
+        self.uses_fixed = False
+        # types found while lowering (Codegen.set_type); inside a subgraph copy, a log to undo them
+        self.type_log: list[tuple[ir.Value, int, tuple[ir.Dim, ...] | None]] | None = None
+        self.shapes_dirty = False
+        self.const_log: list[ir.Value] | None = None
+        self.subgraph_types: list[tuple[int, tuple[ir.Dim, ...] | None]] = []
 
     # -- used by Ctx ----------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -101,6 +119,8 @@ class Codegen:
             if v.const is not None:
                 return self.const_in(v, perm)
             raise UnsupportedOp(f"value {v.name!r} is read before it is computed")
+        if id(v) in self.symbolic:
+            self.read_symbolic = True
         have = self.perms.get(id(v))
         if have == perm:
             return self.codes[id(v)]
@@ -124,8 +144,11 @@ class Codegen:
             assert arr is not None
             if perm is not None:
                 arr = arr.transpose(perm)
-            self.const_codes[key] = self.constant_code(np.ascontiguousarray(arr), _value_hint(v.name), v.elem)
-        return self.const_codes[key]
+            self.const_codes[key] = self.constant_code(c_order(arr), _value_hint(v.name), v.elem)
+        code = self.const_codes[key]
+        if code in self.symbolic_consts:
+            self.read_symbolic = True
+        return code
 
     def constant_code(self, arr: np.ndarray, hint: str, elem: int = 0) -> str:
         if arr.dtype == object or arr.dtype.kind in "USV":
@@ -146,20 +169,24 @@ class Codegen:
             args += ", trainable=False"
         self.emit(f"{name} = Constant({args}, name={lit(layer)})({self.anchor})")
         self.state[f"{layer}/value"] = arr
+        self.symbolic_consts.add(name)
+        self.read_symbolic = True
         return name
 
     def add_layer(self, node: ir.Node, ctor: str, weights: dict[str, np.ndarray], hint: str | None) -> str:
         name = self.layer_names.fresh(_layer_name_hint(hint or _layer_hint(node)), fallback="layer")
         for k, arr in weights.items():
-            self.state[f"{name}/{k}"] = np.ascontiguousarray(arr)
+            self.state[f"{name}/{k}"] = c_order(arr)
         assert ctor.endswith(")")
         sep = "" if ctor.endswith("()") else ", "
         return f"{ctor[:-1]}{sep}name={lit(name)})"
 
     # -- lowering -------------------------------------------------------------------------
-    def bind(self, v: ir.Value, code: str, perm: Perm) -> None:
+    def bind(self, v: ir.Value, code: str, perm: Perm, symbolic: bool = True) -> None:
         self.codes[id(v)] = code
         self.perms[id(v)] = norm(perm)
+        if symbolic:
+            self.symbolic.add(id(v))
 
     def plan(self) -> Plan:
         graph = self.graph
@@ -215,6 +242,8 @@ class Codegen:
         return Plan(
             header=header, doc=doc, model_name=model_name, body=self.lines, inputs=input_names, outputs=outputs,
             input_perms=input_perms, output_perms=output_perms, uses_constant=self.uses_constant, state=self.state,
+            wide=wide_lines(graph.inputs, graph.outputs),
+            uses_fixed=self.uses_fixed,
         )
 
     def reshape_target(self, node: ir.Node) -> tuple[int, ...] | None:
@@ -252,8 +281,18 @@ class Codegen:
                 f"{name} = Constant({lit(tuple(int(d) for d in arr.shape))}, {lit(arr.dtype.name)}, trainable=False, "
                 f"name={lit(layer)})({self.anchor})"
             )
-            self.state[f"{layer}/value"] = np.ascontiguousarray(arr)
+            self.state[f"{layer}/value"] = c_order(arr)
             return name, None
+        if id(v) in self.codes and id(v) not in self.symbolic:
+            if self.anchor is None:
+                raise UnsupportedOp("an output that reads no input needs a graph input")
+            # computed when the model is built (no input reaches it): attach it to the graph
+            self.uses_fixed = True
+            layer = self.layer_names.fresh(_layer_name_hint(_value_hint(v.name)), fallback="fixed")
+            name = self.locals.fresh(_value_hint(v.name), fallback="fixed")
+            self.emit(f"{name} = Fixed({self.codes[id(v)]}, name={lit(layer)})({self.anchor})")
+            self.codes[id(v)] = name
+            self.symbolic.add(id(v))
         perm = self.perm_of(v)
         keep = self.layout == "keras" and perm is not None and v.rank is not None and perm == channels_last(v.rank)
         if keep:
@@ -261,6 +300,10 @@ class Codegen:
         return self.code_in(v, None), None
 
     def lower_node(self, node: ir.Node) -> None:
+        if not any(v is not None and id(v) in self.failed for v in node.inputs):
+            self._refine_types(node)
+            if self._fold(node):
+                return
         fn = self.table.get(node.domain, node.op_type)
         if fn is None:
             self.failed.update(id(v) for v in node.outputs if v is not None)
@@ -272,6 +315,7 @@ class Codegen:
             return
         ctx = Ctx(self, node)
         mark = len(self.lines)
+        self.read_symbolic = False
         try:
             for v in node.outputs:
                 if v is not None and v.kind != "tensor":
@@ -279,16 +323,14 @@ class Codegen:
             for v in node.inputs:
                 if v is not None and v.kind != "tensor":
                     raise UnsupportedOp(f"{v.kind} values have no Keras equivalent")
-            if list(node.subgraphs()):
-                raise UnsupportedOp("ops with subgraphs (If/Loop/Scan) have no Keras functional equivalent")
             result = fn(ctx)
-            self._assign(node, ctx, result)
+            self._assign(node, ctx, result, self.read_symbolic)
         except UnsupportedOp as e:
             del self.lines[mark:]
             self.failed.update(id(v) for v in node.outputs if v is not None)
             self.refusals.append(Refusal(node.op_type, node.name, e.reason, node.domain))
 
-    def _assign(self, node: ir.Node, ctx: Ctx, result: object) -> None:
+    def _assign(self, node: ir.Node, ctx: Ctx, result: object, symbolic: bool = True) -> None:
         outs = node.outputs
         if isinstance(result, Unpack):
             names = []
@@ -298,7 +340,7 @@ class Codegen:
             self.emit(f"{', '.join(names)}{',' if len(names) == 1 else ''} = {result.expr}")
             for j, v in enumerate(outs):
                 if v is not None and j < len(names):
-                    self.bind(v, names[j], ctx.out_perms.get(j))
+                    self.bind(v, names[j], ctx.out_perms.get(j), symbolic)
             return
         exprs = [result] if isinstance(result, str) else list(result)  # type: ignore[arg-type]
         for j, v in enumerate(outs):
@@ -308,14 +350,190 @@ class Codegen:
                 raise UnsupportedOp(f"output {j} is not produced")
             expr = exprs[j]
             if expr.isidentifier():
-                self.bind(v, expr, ctx.out_perms.get(j))  # an alias: no new statement
+                self.bind(v, expr, ctx.out_perms.get(j), symbolic)  # an alias: no new statement
                 continue
             name = self._fresh_for(v)
             self.emit(f"{name} = {expr}")
-            self.bind(v, name, ctx.out_perms.get(j))
+            self.bind(v, name, ctx.out_perms.get(j), symbolic)
+
+    # -- subgraphs (If branches, unrolled Loop / Scan bodies) ------------------------------
+    def lower_subgraph(
+        self,
+        graph: ir.Graph,
+        args: list[tuple[str, bool]],
+        consts: dict[int, np.ndarray] | None = None,
+        types: list[tuple[int, tuple[ir.Dim, ...] | None]] | None = None,
+    ) -> list[tuple[str, bool]]:
+        """Lower one copy of a subgraph into the functional graph, its inputs bound to `args`
+        ((code, whether the code is a KerasTensor) per input); returns the same for its outputs.
+
+        Called once per unrolled iteration: the body's values of a previous copy are forgotten
+        first. `consts` gives some body inputs a value known at conversion time (the iteration
+        number of an unrolled Loop); body nodes computable from constants alone are then folded
+        (Codegen._fold), per copy, so the lowerings see constants (e.g. a Slice start). `types` gives the
+        (element type, shape) of each body input: a body that shape inference could not type
+        (one from a function expansion) is then typed node by node, for this copy only."""
+        outer_flag = self.read_symbolic
+        saved = (self.readers, self.output_ids)
+        self.readers = {**self.readers, **graph.users()}
+        self.output_ids = self.output_ids | {id(v) for v in graph.outputs}
+        local = [*graph.inputs, *(v for n in graph.nodes for v in n.outputs if v is not None)]
+        folded: list[ir.Value] = []
+        saved_log, saved_consts = self.type_log, self.const_log
+        self.const_log = folded  # constants found for this copy are undone after it
+        typed: list[tuple[ir.Value, int, tuple[ir.Dim, ...] | None]] = []  # (value, old elem, old shape)
+        self.type_log = typed  # types found for this copy are undone after it
+        mark = len(self.refusals)
+        try:
+            for v in local:
+                self._forget(v)
+            for v, (code, symbolic) in zip(graph.inputs, args):
+                self.bind(v, code, None, symbolic)
+            for v, t in zip(graph.inputs, types or []):
+                if t is not None:
+                    self.set_type(v, t[0], t[1])
+            for v in graph.inputs:
+                if consts and id(v) in consts:
+                    v.const = consts[id(v)]
+                    folded.append(v)
+            for node in graph.nodes:
+                self.lower_node(node)
+            if len(self.refusals) > mark:
+                first = self.refusals[mark]
+                del self.refusals[mark:]
+                raise UnsupportedOp(f"its subgraph's {first.op_type} cannot be converted: {first.reason}")
+            outs = []
+            for v in graph.outputs:
+                self.read_symbolic = False
+                code = self.code_in(v, None)
+                outs.append((code, self.read_symbolic))
+            self.subgraph_types = [(v.elem, v.shape) for v in graph.outputs]
+        finally:
+            self.type_log, self.const_log = saved_log, saved_consts
+            for v in folded:
+                v.const = None
+            for v, elem, shape in reversed(typed):
+                v.elem, v.shape = elem, shape
+            self.shapes_dirty = self.shapes_dirty or bool(typed)
+            self.readers, self.output_ids = saved
+        self.read_symbolic = outer_flag or any(sym for _, sym in outs)
+        return outs
+
+    def set_type(self, v: ir.Value, elem: int, shape: tuple[ir.Dim, ...] | None) -> None:
+        """Record a type found for `v` (undone after the subgraph copy when inside one)."""
+        if (not v.elem and elem) or _better(v.shape, shape):
+            if self.type_log is not None:
+                self.type_log.append((v, v.elem, v.shape))
+            v.elem = v.elem or elem
+            if _better(v.shape, shape):
+                v.shape = shape
+                self.shapes_dirty = True
+
+    def _refine_types(self, node: ir.Node) -> None:
+        """Outputs whose type or shape the model's shape inference left open (a function
+        expansion is typed on its own, a subgraph copy not at all) get what ONNX's inference
+        finds for this node alone, from its inputs' types, constants and known shape values."""
+        outs = [v for v in node.outputs if v is not None and v.kind == "tensor"]
+        if not outs or all(v.elem and v.static_shape is not None for v in outs):
+            return
+        if self.shapes_dirty:
+            self.shape_values = shape_values(self.graph)
+            self.shapes_dirty = False
+        found = _infer_types(node, self.graph.opset, self.shape_values)
+        for v, (elem, shape) in zip(node.outputs, found):
+            if v is not None and elem is not None:
+                self.set_type(v, elem, shape)
+
+    def _fold(self, node: ir.Node) -> bool:
+        """Compute a node at conversion time when its inputs became known here (a shape made
+        static by _refine_types, an unrolled iteration number): the fold pass, applied late."""
+        from ...passes.fold import _try_fold
+
+        results = _try_fold(node)
+        if results is None:
+            return False
+        for v, r in zip([o for o in node.outputs if o is not None], results):
+            v.const = r
+            if self.const_log is not None:
+                self.const_log.append(v)
+        self.shapes_dirty = True
+        return True
+
+    def _forget(self, v: ir.Value) -> None:
+        self.codes.pop(id(v), None)
+        self.perms.pop(id(v), None)
+        self.symbolic.discard(id(v))
+        self.failed.discard(id(v))
+        for key in [k for k in self.views if k[0] == id(v)]:
+            del self.views[key]
+        for key in [k for k in self.const_codes if k[0] == id(v)]:
+            del self.const_codes[key]
 
     def _fresh_for(self, v: ir.Value) -> str:
         return self.locals.fresh(_value_hint(v.name), fallback="x")
+
+
+def _better(old: tuple[ir.Dim, ...] | None, new: tuple[ir.Dim, ...] | None) -> bool:
+    """Whether shape `new` says more than `old`: a rank where there was none, or a static dim
+    where `old` has a symbolic or unknown one (and no dim the other way)."""
+    if new is None:
+        return False
+    if old is None:
+        return True
+    if len(old) != len(new):
+        return False
+    gains = [isinstance(n, int) and not isinstance(o, int) for o, n in zip(old, new)]
+    losses = [isinstance(o, int) and not isinstance(n, int) for o, n in zip(old, new)]
+    return any(gains) and not any(losses)
+
+
+def _infer_types(
+    node: ir.Node, opset: dict[str, int], known: dict[int, list[ir.Dim]]
+) -> list[tuple[int | None, tuple[ir.Dim, ...] | None]]:
+    """(element type, shape) per output of `node` by ONNX's shape inference of this node alone,
+    from its inputs' types and the values known at conversion time (constants, and 1-D shape
+    tensors whose elements are all known); (None, None) where nothing is found."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    none: list[tuple[int | None, tuple[ir.Dim, ...] | None]] = [(None, None)] * len(node.outputs)
+    if any(True for _ in node.subgraphs()):
+        return none
+    if any(v is not None and (not v.elem or v.shape is None or v.kind != "tensor") for v in node.inputs):
+        return none
+    in_names = [f"i{k}" if v is not None else "" for k, v in enumerate(node.inputs)]
+    out_names = [f"o{k}" if v is not None else "" for k, v in enumerate(node.outputs)]
+    try:
+        attrs = {k: (numpy_helper.from_array(a) if isinstance(a, np.ndarray) else a) for k, a in node.attrs.items()}
+        proto = helper.make_node(node.op_type, in_names, out_names, domain=node.domain, **attrs)
+        schema = onnx.defs.get_schema(node.op_type, opset.get(node.domain, opset.get("", 1)), node.domain)
+        types, data = {}, {}
+        for name, v in zip(in_names, node.inputs):
+            if v is None:
+                continue
+            dims = [d if isinstance(d, (int, str)) else None for d in v.shape]  # type: ignore[union-attr]
+            types[name] = helper.make_tensor_type_proto(v.elem, dims)
+            arr = v.const
+            if arr is None and id(v) in known and all(isinstance(d, int) for d in known[id(v)]):
+                arr = np.array(known[id(v)], dtype=helper.tensor_dtype_to_np_dtype(v.elem))
+                if v.rank == 0 and arr.size == 1:
+                    arr = arr.reshape(())
+            if arr is not None and arr.dtype != object:
+                data[name] = numpy_helper.from_array(arr, name)
+        result = onnx.shape_inference.infer_node_outputs(schema, proto, types, data)
+    except Exception:
+        return none  # not inferable here: the lowering refuses with its own reason
+    found = []
+    for name in out_names:
+        if not name or name not in result or not result[name].HasField("tensor_type"):
+            found.append((None, None))
+            continue
+        tt = result[name].tensor_type
+        shape = None
+        if tt.HasField("shape"):
+            shape = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tt.shape.dim)
+        found.append((tt.elem_type or None, shape))
+    return found
 
 
 def _needed_nodes(graph: ir.Graph, reshape_target) -> set[int]:
@@ -332,6 +550,8 @@ def _needed_nodes(graph: ir.Graph, reshape_target) -> set[int]:
         for i, v in enumerate(node.inputs):
             if v is not None and i not in skip:
                 live.add(id(v))
+        for g in node.subgraphs():  # values a branch or body reads from this graph
+            live.update(id(v) for v in ir.captured_values(g))
     return needed
 
 

@@ -22,11 +22,37 @@ from .layout import Perm, norm
 if TYPE_CHECKING:
     from .codegen import Codegen
 
+# ONNX element types no Keras backend has travel in a wider dtype that holds each of their values
+# exactly (ops/cast.py rounds to them explicitly); the generated file lists such inputs / outputs.
+WIDE_DTYPES = {
+    ir.FLOAT8E4M3FN: "float32", ir.FLOAT8E4M3FNUZ: "float32", ir.FLOAT8E5M2: "float32",
+    ir.FLOAT8E5M2FNUZ: "float32", ir.FLOAT4E2M1: "float32", ir.FLOAT8E8M0: "float32",
+    ir.UINT4: "uint8", ir.INT4: "int8", ir.UINT2: "uint8", ir.INT2: "int8",
+}
+WIDE_NAMES = {
+    ir.FLOAT8E4M3FN: "float8e4m3fn", ir.FLOAT8E4M3FNUZ: "float8e4m3fnuz", ir.FLOAT8E5M2: "float8e5m2",
+    ir.FLOAT8E5M2FNUZ: "float8e5m2fnuz", ir.FLOAT4E2M1: "float4e2m1", ir.FLOAT8E8M0: "float8e8m0",
+    ir.UINT4: "uint4", ir.INT4: "int4", ir.UINT2: "uint2", ir.INT2: "int2",
+}
 KERAS_DTYPES = {
     ir.FLOAT: "float32", ir.DOUBLE: "float64", ir.FLOAT16: "float16", ir.BFLOAT16: "bfloat16",
     ir.INT64: "int64", ir.INT32: "int32", ir.INT16: "int16", ir.INT8: "int8", ir.UINT8: "uint8",
-    ir.UINT16: "uint16", ir.UINT32: "uint32", ir.UINT64: "uint64", ir.BOOL: "bool",
+    ir.UINT16: "uint16", ir.UINT32: "uint32", ir.UINT64: "uint64", ir.BOOL: "bool", **WIDE_DTYPES,
 }
+
+
+def wide_lines(inputs: list[ir.Value], outputs: list[ir.Value]) -> list[str]:
+    """Module-level constants naming the inputs / outputs (by position) held wide, or none."""
+    if not any(v.elem in WIDE_DTYPES for v in [*inputs, *outputs]):
+        return []
+    held = [{i: WIDE_NAMES[v.elem] for i, v in enumerate(vs) if v.elem in WIDE_DTYPES} for vs in (inputs, outputs)]
+    return [
+        "# Inputs / outputs (by position) whose ONNX element type no Keras backend has, held in a wider",
+        "# dtype holding each of their values exactly (float8 / float4 in float32, 2- / 4-bit integers",
+        "# in int8 / uint8): hand such inputs over widened; such outputs narrow back without rounding.",
+        f"WIDE_INPUTS = {held[0]!r}",
+        f"WIDE_OUTPUTS = {held[1]!r}",
+    ]
 FLOATS = frozenset({ir.FLOAT, ir.DOUBLE, ir.FLOAT16, ir.BFLOAT16})
 INLINE_MAX = 16  # constants up to this many elements are written as literals in the code
 
@@ -75,6 +101,11 @@ def call(fn: str, *args: str, **kwargs: Any) -> str:
     (pass `Code("...")` to give a keyword an expression)."""
     parts = list(args) + [f"{k}={v if isinstance(v, Code) else lit(v)}" for k, v in kwargs.items()]
     return f"{fn}({', '.join(parts)})"
+
+
+def c_order(arr: np.ndarray) -> np.ndarray:
+    """`arr` in C order with its shape kept (np.ascontiguousarray makes a 0-d array 1-d)."""
+    return np.asarray(arr, order="C")
 
 
 def np_literal(arr: np.ndarray) -> str:
@@ -205,7 +236,7 @@ class Ctx:
 
     def constant(self, arr: np.ndarray, hint: str = "const", elem: int = 0) -> str:
         """Code for a tensor the lowering computed: a literal when small, else a stored weight."""
-        return self.gen.constant_code(np.ascontiguousarray(arr), hint, elem)
+        return self.gen.constant_code(c_order(arr), hint, elem)
 
     def tmp(self, hint: str = "t") -> str:
         return self.gen.locals.fresh(hint)
@@ -218,6 +249,32 @@ class Ctx:
         name = self.tmp(hint)
         self.stmt(f"{name} = {expr}")
         return name
+
+    def is_symbolic(self, i: int) -> bool:
+        """Whether input i's code is a KerasTensor (reaches a model input), not a concrete tensor."""
+        v = self.node.input(i)
+        return v is not None and id(v) in self.gen.symbolic
+
+    def subgraph(
+        self,
+        graph: ir.Graph,
+        args: list[tuple[str, bool]],
+        consts: dict[int, np.ndarray] | None = None,
+        types: list[tuple[int, tuple[ir.Dim, ...] | None]] | None = None,
+    ) -> list[tuple[str, bool]]:
+        """Lower one copy of a subgraph inline (see Codegen.lower_subgraph): its inputs bound to
+        (code, is KerasTensor) pairs; returns the same pairs for its outputs."""
+        return self.gen.lower_subgraph(graph, args, consts, types)
+
+    def subgraph_types(self) -> list[tuple[int, tuple[ir.Dim, ...] | None]]:
+        """(element type, shape) of the outputs of the subgraph copy lowered last."""
+        return list(self.gen.subgraph_types)
+
+    def set_out_type(self, j: int, elem: int, shape: tuple[ir.Dim, ...] | None) -> None:
+        """Output j has this type (for outputs shape inference left open, e.g. of an expansion)."""
+        v = self.node.output(j)
+        if v is not None:
+            self.gen.set_type(v, elem, shape)
 
     def refuse(self, reason: str) -> UnsupportedOp:
         return UnsupportedOp(reason)

@@ -21,7 +21,11 @@ def _const_list(v: ir.Value | None, known: dict[int, Dims]) -> Dims | None:
 
 
 def shape_values(graph: ir.Graph) -> dict[int, Dims]:
-    """id(value) -> its elements (ints or symbolic dim names) for 1-D int shape tensors."""
+    """id(value) -> its elements (ints or symbolic dim names) for 1-D int shape tensors.
+
+    First completes the static shapes ONNX's whole-model inference left open (see
+    `complete_static_shapes`): the Keras model is built with static shapes."""
+    complete_static_shapes(graph)
     known: dict[int, Dims] = {}
     for node in graph.nodes:
         if node.domain != "" or not node.outputs or node.outputs[0] is None:
@@ -84,3 +88,71 @@ def resolve_reshape(in_shape: tuple[ir.Dim, ...], target: Dims, allowzero: bool)
             if known and total % known == 0:
                 return tuple(-1 if d == syms[0] else (total // known if d == -1 else int(d)) for d in dims)  # type: ignore[misc]
     return None
+
+
+# constants up to this many elements go to per-node inference as values (shape-giving inputs
+# such as Reshape's target are small); larger ones only as typed inputs
+_INFER_CONST_MAX = 4096
+
+
+def complete_static_shapes(graph: ir.Graph) -> None:
+    """Fill in output shapes that are unknown (or symbolic) although every input's shape is
+    static, by ONNX's shape inference on the node alone. Whole-model inference can miss them:
+    inside an expanded function a parameter is computed by nodes that constant folding has
+    only now turned into a constant (e.g. RotaryEmbedding's split sizes)."""
+    for node in graph.nodes:
+        if node.domain != "" or any(True for _ in node.subgraphs()):
+            continue
+        outs = [v for v in node.outputs if v is not None]
+        if not outs or all(v.static_shape is not None for v in outs) or any(v.kind != "tensor" for v in outs):
+            continue
+        ins = [v for v in node.inputs if v is not None]
+        if any(v.kind != "tensor" or (v.static_shape is None and v.const is None) for v in ins):
+            continue
+        inferred = _infer_node(node)
+        if inferred is None:
+            continue
+        for v, shape in zip(node.outputs, inferred):
+            if v is None or shape is None:
+                continue
+            if v.shape is None:
+                v.shape = shape
+            elif len(v.shape) == len(shape):
+                v.shape = tuple(d if isinstance(d, int) else s for d, s in zip(v.shape, shape))
+
+
+def _infer_node(node: ir.Node) -> list[tuple[ir.Dim, ...] | None] | None:
+    """The output shapes ONNX's shape inference gives `node` alone (dims it cannot tell: names)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    try:
+        names = [f"i{k}" if v is not None else "" for k, v in enumerate(node.inputs)]
+        out_names = [f"o{k}" if v is not None else "" for k, v in enumerate(node.outputs)]
+        attrs = {}
+        for key, val in node.attrs.items():
+            if key.startswith("_"):
+                return None
+            attrs[key] = numpy_helper.from_array(val) if isinstance(val, np.ndarray) else val
+        proto = helper.make_node(node.op_type, names, out_names, **attrs)
+        inputs, inits = [], []
+        for name, v in zip(names, node.inputs):
+            if v is None:
+                continue
+            if v.const is not None and v.const.size <= _INFER_CONST_MAX and v.const.dtype != object:
+                inits.append(numpy_helper.from_array(np.asarray(v.const), name))
+            else:
+                shape = v.static_shape if v.static_shape is not None else tuple(v.const.shape)  # type: ignore[union-attr]
+                inputs.append(helper.make_tensor_value_info(name, v.elem, shape))
+        outputs = [helper.make_tensor_value_info(n, v.elem, None) for n, v in zip(out_names, node.outputs) if v is not None]
+        graph = helper.make_graph([proto], "node", inputs, outputs, inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", onnx.defs.onnx_opset_version())])
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception:  # inference that fails leaves the shapes as they were
+        return None
+    by_name = {}
+    for vi in model.graph.output:
+        t = vi.type.tensor_type
+        if t.HasField("shape"):
+            by_name[vi.name] = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in t.shape.dim)
+    return [by_name.get(n) if n else None for n in out_names]

@@ -38,30 +38,51 @@ def _size(v: list[int]) -> object:
 
 
 def _conv_runtime_weight(ctx: Ctx) -> str:
-    """A weight computed at run time (or given as an input): `ops.conv` on the tensor itself."""
+    """A weight computed at run time (or given as an input): `ops.conv` on the tensor itself
+    (`ops.depthwise_conv` for depthwise groups, one `ops.conv` per group otherwise)."""
     wshape = ctx.static_shape(1)
     rank = ctx.need_rank(0)
     nd = rank - 2
     if nd not in (1, 2, 3) or ctx.elem(0) not in FLOATS:
         raise ctx.refuse("convolution needs a float tensor of rank 3 to 5")
-    if int(ctx.attr("group", 1)) != 1:
-        raise ctx.refuse("grouped convolution with a weight given at run time (keras.ops.conv has no groups)")
+    group = int(ctx.attr("group", 1))
     kernel = [int(k) for k in ctx.attr("kernel_shape", list(wshape[2:]))]
     strides = [int(s) for s in ctx.attr("strides", [1] * nd)]
     dilations = [int(d) for d in ctx.attr("dilations", [1] * nd)]
     pads = spatial_pads(ctx, kernel, strides, dilations)
+    c_out, c_per_group = int(wshape[0]), int(wshape[1])
+    if group < 1 or c_out % group:
+        raise ctx.refuse(f"group={group} does not divide {c_out} output channels")
+    depthwise = group > 1 and c_per_group == 1 and nd in (1, 2)
+    if group > 1 and not depthwise and group > 64:
+        raise ctx.refuse(f"{group} groups with a weight given at run time (one ops.conv per group)")
     cl = channels_last(rank)
     x = ctx.x(0, cl)
     ctx.set_perm(0, cl)
     if any(p != (0, 0) for p in pads):
         x = ctx.assign("x_pad", f"ops.pad({x}, {lit([(0, 0), *pads, (0, 0)])})")
-    w = f"ops.transpose({ctx.x(1)}, {lit((*range(2, 2 + nd), 1, 0))})"
     kw = ""
     if any(s != 1 for s in strides):
         kw += f", strides={lit(tuple(strides))}"
     if any(d != 1 for d in dilations):
         kw += f", dilation_rate={lit(tuple(dilations))}"
-    y = f"ops.conv({x}, {w}{kw})"
+    spatial = tuple(range(2, 2 + nd))
+    if group == 1:
+        y = f"ops.conv({x}, ops.transpose({ctx.x(1)}, {lit((*spatial, 1, 0))}){kw})"
+    elif depthwise:
+        # (C*m, 1, *k) -> (*k, C, m): output channel c*m + j, as in ONNX
+        w = f"ops.reshape({ctx.x(1)}, {lit((group, c_out // group, *kernel))})"
+        w = f"ops.transpose({w}, {lit((*spatial, 0, 1))})"
+        y = f"ops.depthwise_conv({x}, {w}{kw})"
+    else:
+        w = ctx.assign("w_cl", f"ops.transpose({ctx.x(1)}, {lit((*spatial, 1, 0))})")
+        lead = ", ".join([":"] * (rank - 1))
+        c_in, per_out = c_per_group, c_out // group
+        parts = [
+            f"ops.conv({x}[{lead}, {g * c_in}:{(g + 1) * c_in}], {w}[{lead}, {g * per_out}:{(g + 1) * per_out}]{kw})"
+            for g in range(group)
+        ]
+        y = ctx.assign("y_groups", f"ops.concatenate([{', '.join(parts)}], axis=-1)")
     if ctx.has(2):
         y = f"ops.add({y}, {ctx.x(2)})"
     return y
@@ -122,8 +143,7 @@ def conv_transpose(ctx: Ctx) -> str:
     if runtime:
         w = np.empty(ctx.static_shape(1), dtype=np.float32)  # only its shape is used below
     nd, kernel, strides, dilations = _geometry(ctx, w)
-    if int(ctx.attr("group", 1)) != 1:
-        raise ctx.refuse("grouped ConvTranspose (Keras ConvTranspose layers have no groups)")
+    group = int(ctx.attr("group", 1))
     bias = ctx.const(2) if ctx.has(2) else None
     if ctx.has(2) and bias is None and not runtime:
         raise ctx.refuse("the bias must be a constant")
@@ -156,14 +176,13 @@ def conv_transpose(ctx: Ctx) -> str:
         crops.append((begin, max(end, 0)))
     rank = nd + 2
     cl = channels_last(rank)
+    if runtime or group != 1 or (ctx.has(2) and bias is None):
+        # Keras ConvTranspose layers have no groups and hold constant weights only
+        return _conv_transpose_ops(ctx, nd, kernel, strides, dilations, group, crops, [int(d) for d in out_shape[2:]])
     x = ctx.x(0, cl)
     ctx.set_perm(0, cl)
     kw = _kw(strides, dilations, nd)
     c_out = int(w.shape[1])
-    if runtime:
-        # keras.ops.conv_transpose fails on symbolic tensors in Keras 3.15 ("'NoneType' object
-        # has no attribute 'lower'"), so only constant weights (a layer) are supported
-        raise ctx.refuse("the weight must be a constant")
     # ONNX (C_in, C_out, *k) -> Keras (*k, C_out, C_in)
     weights = {"kernel": w.transpose(*range(2, 2 + nd), 1, 0)}
     if bias is None or any(grow):
@@ -180,4 +199,84 @@ def conv_transpose(ctx: Ctx) -> str:
         y = ctx.assign("y", y)
         crop = ctx.layer(call(f"layers.Cropping{nd}D", cropping=padding_arg(crops)))
         y = f"{crop}({y})"
+    return y
+
+
+def _conv_transpose_ops(
+    ctx: Ctx, nd: int, kernel: list[int], strides: list[int], dilations: list[int], group: int,
+    crops: list[tuple[int, int]], want: list[int],
+) -> str:
+    """ConvTranspose with a weight given at run time, or grouped: see `transposed_conv`."""
+    rank = nd + 2
+    cl = channels_last(rank)
+    shape = ctx.static_shape(0)
+    wshape = ctx.static_shape(1)
+    c_in = int(wshape[0]) // group
+    if c_in * group != int(shape[1]) or group > 64:
+        raise ctx.refuse(f"ConvTranspose with group={group} over {shape[1]} channels")
+    x = ctx.x(0, cl)
+    ctx.set_perm(0, cl)
+    dims = [int(shape[0]), *(int(d) for d in shape[2:]), int(shape[1])]
+    spatial = tuple(range(2, 2 + nd))
+    # ONNX (C_in, C_out/group, *k) -> flipped (*k, C_in, C_out/group)
+    w = ctx.assign("w_flip", f"ops.flip(ops.transpose({ctx.x(1)}, {lit((*spatial, 0, 1))}), axis={lit(tuple(range(nd)))})")
+    y = transposed_conv(ctx, x, dims, w, kernel, strides, dilations, group, [c[0] for c in crops], want)
+    if ctx.has(2):
+        y = f"ops.add({y}, {ctx.x(2)})"
+    return y
+
+
+def transposed_conv(
+    ctx: Ctx, x: str, dims: list[int], w: str, kernel: list[int], strides: list[int], dilations: list[int],
+    group: int, begin: list[int], want: list[int],
+) -> str:
+    """A transposed convolution written as a plain one on channels-last `x` of shape `dims`:
+    zeros inserted between the input's positions (stride), the result padded by the kernel's
+    reach less ONNX's begin pads (and up to `want` at the end, which covers output_padding), then
+    convolved with `w`, the kernel already flipped, in (*k, C_in, C_out/group). One ops.conv
+    per group."""
+    nd = len(kernel)
+    rank = nd + 2
+    c_in = dims[-1] // group
+    dims = list(dims)
+    for i in range(nd):
+        s = strides[i]
+        if s == 1 or dims[1 + i] == 1:
+            continue
+        # (.., L, ..) -> (.., L, s, ..) zero-filled -> (.., L*s, ..) -> first (L-1)*s+1
+        ax = 1 + i
+        widths = [(0, 0)] * (len(dims) + 1)
+        widths[ax + 1] = (0, s - 1)
+        x = f"ops.pad(ops.expand_dims({x}, {ax + 1}), {lit(widths)})"
+        dims[ax] *= s
+        x = ctx.assign("x_up", f"ops.reshape({x}, {lit(tuple(dims))})")
+        index = [":"] * len(dims)
+        index[ax] = f":{(dims[ax] // s - 1) * s + 1}"
+        dims[ax] = (dims[ax] // s - 1) * s + 1
+        x = ctx.assign("x_up", f"{x}[{', '.join(index)}]")
+    # the convolution's input must span want + reach: pad (or crop) both ends to that
+    widths, index = [(0, 0)], [":"]
+    for i in range(nd):
+        reach = (kernel[i] - 1) * dilations[i]
+        lo = reach - begin[i]
+        hi = want[i] + reach - dims[1 + i] - lo
+        widths.append((max(lo, 0), max(hi, 0)))
+        length = dims[1 + i] + max(lo, 0) + max(hi, 0)
+        index.append(f"{max(-lo, 0)}:{length - max(-hi, 0)}" if lo < 0 or hi < 0 else ":")
+    widths.append((0, 0))
+    index.append(":")
+    if any(w != (0, 0) for w in widths):
+        x = ctx.assign("x_pad", f"ops.pad({x}, {lit(widths)})")
+    if any(ix != ":" for ix in index):
+        x = ctx.assign("x_crop", f"{x}[{', '.join(index)}]")
+    kw = f", dilation_rate={lit(tuple(dilations))}" if any(d != 1 for d in dilations) else ""
+    if group == 1:
+        y = f"ops.conv({x}, {w}{kw})"
+    else:
+        lead = ", ".join([":"] * (rank - 1))
+        parts = [
+            f"ops.conv({x}[{lead}, {g * c_in}:{(g + 1) * c_in}], {w}[{', '.join([':'] * nd)}, {g * c_in}:{(g + 1) * c_in}]{kw})"
+            for g in range(group)
+        ]
+        y = ctx.assign("y_groups", f"ops.concatenate([{', '.join(parts)}], axis=-1)")
     return y

@@ -1,7 +1,9 @@
-"""Elementwise math, comparisons, logic, Where, Clip, Cast: `keras.ops` calls or operators,
+"""Elementwise math, comparisons, logic, Where, Clip: `keras.ops` calls or operators,
 computed in whatever layout their inputs are held (constants transposed to match)."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from .... import ir
 from ..context import FLOATS, Ctx, lit
@@ -75,7 +77,7 @@ def _binary_operands(ctx: Ctx) -> tuple[str, str]:
 def binary(ctx: Ctx) -> str:
     op = ctx.node.op_type
     if op == "Pow" and ctx.elem(0) not in FLOATS:
-        raise ctx.refuse("Pow of integers (Keras computes it in floating point)")
+        return int_power(ctx)
     a, b = _binary_operands(ctx)
     if op in OPERATORS and a.isidentifier() and ctx.elem(0) == ctx.elem(1):
         return f"{a} {OPERATORS[op]} {b}"
@@ -87,11 +89,65 @@ def binary(ctx: Ctx) -> str:
     return f"{BINARY[op]}({a}, {b})"
 
 
+EXPONENT_BITS = {ir.INT8: 7, ir.INT16: 15, ir.INT32: 31, ir.INT64: 63, ir.UINT8: 8, ir.UINT16: 16, ir.UINT32: 32, ir.UINT64: 64}
+
+
+def int_power(ctx: Ctx) -> str:
+    """Pow of an integer base: exact, by squaring over the bits of an integer exponent (products
+    wrap like numpy's integer power); a negative exponent gives 0 except for a base of 1 or -1."""
+    a, b = _binary_operands(ctx)
+    e_elem = ctx.elem(1)
+    if e_elem not in EXPONENT_BITS:
+        c = ctx.const(1)
+        if e_elem not in FLOATS or c is None or not np.all(np.isfinite(c)) or not np.all(c == np.round(c)):
+            # the result would be pow() rounded in floating point and truncated: not exact on every backend
+            raise ctx.refuse("Pow of an integer base by a non-integer or run-time float exponent")
+        e_elem = ir.INT64
+        b = operand(ctx, 1, ctx.perm(0)) if ctx.scalar(1) is None else lit(int(ctx.const(1).reshape(()).item()))
+        b = f"ops.cast({b}, 'int64')"
+    result, base, exp = ctx.tmp("power"), ctx.tmp("base"), ctx.tmp("exponent")
+    signed = e_elem in (ir.INT8, ir.INT16, ir.INT32, ir.INT64)
+    ctx.stmt(f"{result}, {base}, {exp} = ops.ones_like({a}), {a}, {f'ops.abs({b})' if signed else b}")
+    ctx.stmt(
+        f"for _ in range({EXPONENT_BITS[e_elem]}):  # the exponent's bits, lowest first\n"
+        f"    {result} = ops.where(ops.equal(ops.mod({exp}, 2), 1), {result} * {base}, {result})\n"
+        f"    {base} = {base} * {base}\n"
+        f"    {exp} = ops.right_shift({exp}, 1)"
+    )
+    if not signed:
+        return result
+    # x ** -n is 1 / x ** n: its integer part is 0 unless |x| == 1
+    tiny = f"ops.logical_and(ops.less({b}, 0), ops.not_equal(ops.abs({a}), 1))"
+    return f"ops.where({tiny}, ops.zeros_like({result}), {result})"
+
+
+def divisor_is_broadcast(ctx: Ctx, i: int) -> bool:
+    """Whether divisor input i is a constant whose reciprocal is inexact, or is broadcast at run
+    time: XLA (the jax backend) divides by such a divisor as a product with its rounded
+    reciprocal, which is not the correctly rounded quotient ONNX computes."""
+    c = ctx.const(i)
+    if c is not None:
+        mant = np.frexp(np.asarray(c, dtype=np.float64))[0]
+        return not np.all(np.isin(np.abs(mant), (0.0, 0.5)))  # powers of two (and 0) are exact
+    return ctx.shape(i) != ctx.out_shape(0)
+
+
+def divide_rounded(a: str, b: str, dtype: str) -> str:
+    """a / b for float32 / float16 / bfloat16 operands, correctly rounded on every backend: the
+    quotient is computed in float64 (XLA's reciprocal product is within 2 ulps there) and rounded
+    once to `dtype` (a quotient of p-bit floats is never that close to a rounding midpoint)."""
+    return f"ops.cast(ops.divide(ops.cast({a}, 'float64'), ops.cast({b}, 'float64')), {lit(dtype)})"
+
+
 @TABLE.op("Div")
 def div(ctx: Ctx) -> str:
     a, b = _binary_operands(ctx)
     if ctx.elem(0) in FLOATS:
+        if divisor_is_broadcast(ctx, 1) and ctx.elem(0) != ir.DOUBLE:
+            return divide_rounded(a, b, ctx.dtype(ctx.elem(0)))
         return f"{a} / {b}" if a.isidentifier() else f"ops.divide({a}, {b})"
+    if ctx.elem(0) in (ir.UINT8, ir.UINT16, ir.UINT32, ir.UINT64):
+        return f"ops.floor_divide({a}, {b})"  # no negative values: truncating is rounding down
     # ONNX integer division truncates toward zero; floor_divide rounds down
     q = f"ops.floor_divide(ops.abs({a}), ops.abs({b}))"
     return f"ops.where(ops.equal(ops.less({a}, 0), ops.less({b}, 0)), {q}, ops.negative({q}))"
@@ -104,16 +160,35 @@ def mod(ctx: Ctx) -> str:
         # C fmod: the sign of the dividend
         r = f"ops.mod(ops.abs({a}), ops.abs({b}))"
         return f"ops.where(ops.less({a}, 0), ops.negative({r}), {r})"
-    if ctx.elem(0) in FLOATS:
-        raise ctx.refuse("Mod with fmod=0 on floats")
+    # floor modulo (the sign of the divisor): keras.ops.mod is numpy's remainder on every backend
+    # (C fmod, plus the divisor when the signs differ), for floats as for ints
     return f"ops.mod({a}, {b})"
 
 
 @TABLE.op("BitShift")
 def bitshift(ctx: Ctx) -> str:
     a, b = _binary_operands(ctx)
-    fn = "ops.left_shift" if ctx.attr("direction") == "LEFT" else "ops.right_shift"
-    return f"{fn}({a}, {b})"
+    width = WIDTHS.get(ctx.elem(0))
+    if width is None:
+        raise ctx.refuse(f"BitShift of element type {ctx.elem(0)}")
+    # a shift by a negative amount or by the width or more shifts every bit out (backends differ
+    # there, so such amounts are spelled out): 0, or the sign for a right shift of a signed int
+    signed = ctx.elem(0) in (ir.INT8, ir.INT16, ir.INT32, ir.INT64)
+    b = ctx.assign("shift", b)
+    amount = f"ops.clip({b}, 0, {width - 1})"
+    out = f"ops.logical_or(ops.less({b}, 0), ops.greater_equal({b}, {width}))" if signed else f"ops.greater_equal({b}, {width})"
+    direction = ctx.attr("direction")
+    direction = direction.decode() if isinstance(direction, bytes) else direction
+    if direction != "LEFT" and signed:
+        amount = f"ops.where(ops.less({b}, 0), {width - 1}, {amount})"
+        return f"ops.right_shift({a}, {amount})"  # shifting by width - 1 leaves the sign
+    shifted = ctx.assign("shifted", f"{'ops.left_shift' if direction == 'LEFT' else 'ops.right_shift'}({a}, {amount})")
+    return f"ops.where({out}, ops.zeros_like({shifted}), {shifted})"
+
+
+WIDTHS = {
+    ir.INT8: 8, ir.UINT8: 8, ir.INT16: 16, ir.UINT16: 16, ir.INT32: 32, ir.UINT32: 32, ir.INT64: 64, ir.UINT64: 64,
+}
 
 
 VARIADIC = {"Sum": "ops.add", "Max": "ops.maximum", "Min": "ops.minimum", "Mean": "ops.add"}
@@ -177,20 +252,3 @@ def clip(ctx: Ctx) -> str:
 
 def _alias(x: str) -> str:
     return x
-
-
-@TABLE.op("Cast")
-def cast(ctx: Ctx) -> str:
-    to = ctx.attr("to")
-    dtype = ctx.dtype(to)
-    if ctx.elem(0) not in {ir.FLOAT, ir.DOUBLE, ir.FLOAT16, ir.BFLOAT16, ir.BOOL} | set(ir.INT_TYPES):
-        raise ctx.refuse(f"Cast from element type {ctx.elem(0)}")
-    return f"ops.cast({_same_layout(ctx)}, {lit(dtype)})"
-
-
-@TABLE.op("CastLike")
-def cast_like(ctx: Ctx) -> str:
-    dtype = ctx.dtype(ctx.elem(1))
-    if ctx.elem(0) not in {ir.FLOAT, ir.DOUBLE, ir.FLOAT16, ir.BFLOAT16, ir.BOOL} | set(ir.INT_TYPES):
-        raise ctx.refuse(f"Cast from element type {ctx.elem(0)}")
-    return f"ops.cast({_same_layout(ctx)}, {lit(dtype)})"

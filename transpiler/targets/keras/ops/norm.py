@@ -8,13 +8,11 @@ import numpy as np
 from ..context import FLOATS, Ctx, call, lit
 from ..layout import channels_last
 from . import TABLE
-from ._util import axis_of
+from ._util import axis_of, keras_axis
 
 
 @TABLE.op("BatchNormalization")
-def batch_norm(ctx: Ctx) -> str:
-    if ctx.attr("training_mode", 0):
-        raise ctx.refuse("BatchNormalization in training mode (batch statistics as outputs)")
+def batch_norm(ctx: Ctx) -> str | list[str]:
     if ctx.elem(0) not in FLOATS:
         raise ctx.refuse("BatchNormalization of integers")
     rank = ctx.need_rank(0)
@@ -23,6 +21,8 @@ def batch_norm(ctx: Ctx) -> str:
     perm = channels_last(rank) if rank > 2 else None
     x = ctx.x(0, perm)
     ctx.set_perm(0, perm)
+    if ctx.attr("training_mode", 0):
+        return _batch_norm_training(ctx, x, rank)
     if any(ctx.const(i) is None for i in (1, 2, 3, 4)):
         # statistics given at run time: the inference formula on the channels-last tensor
         scale, bias, mean, var = (ctx.x(i) for i in (1, 2, 3, 4))
@@ -36,6 +36,20 @@ def batch_norm(ctx: Ctx) -> str:
         weights,
     )
     return f"{layer}({x})"
+
+
+def _batch_norm_training(ctx: Ctx, x: str, rank: int) -> list[str]:
+    """Normalised with the batch's own statistics (population variance), and the running
+    statistics updated with them: ONNX's training mode, as a formula on the channels-last x."""
+    axes = lit(tuple(range(rank - 1)))
+    mean = ctx.assign("batch_mean", f"ops.mean({x}, axis={axes})")
+    var = ctx.assign("batch_var", f"ops.var({x}, axis={axes})")
+    eps = lit(float(ctx.attr("epsilon", 1e-5)))
+    y = f"ops.add(ops.multiply(({x} - {mean}) / ops.sqrt({var} + {eps}), {ctx.x(1)}), {ctx.x(2)})"
+    m = float(ctx.attr("momentum", 0.9))
+    running_mean = f"{ctx.x(3)} * {lit(m)} + {mean} * {lit(1.0 - m)}"
+    running_var = f"{ctx.x(4)} * {lit(m)} + {var} * {lit(1.0 - m)}"
+    return [y, running_mean, running_var][: ctx.n_out]
 
 
 @TABLE.op("LayerNormalization")
@@ -93,3 +107,24 @@ def instance_norm(ctx: Ctx) -> str:
     var = ctx.assign("var", f"ops.var({x}, axis={lit(axes)}, keepdims=True)")
     eps = lit(float(ctx.attr("epsilon", 1e-5)))
     return f"ops.add(ops.multiply(({x} - {mean}) / ops.sqrt({var} + {eps}), {ctx.x(1)}), {ctx.x(2)})"
+
+
+@TABLE.op("LpNormalization")
+def lp_norm(ctx: Ctx) -> str:
+    if ctx.elem(0) not in FLOATS:
+        raise ctx.refuse("LpNormalization of integers")
+    rank = ctx.need_rank(0)
+    perm = ctx.perm(0)  # the norm is taken along one axis: any layout will do
+    ctx.set_perm(0, perm)
+    axis = keras_axis(ctx, ctx.attr("axis", -1), rank, perm)
+    x = ctx.x(0, perm)
+    p = ctx.attr("p", 2)
+    if p == 1:
+        total = f"ops.sum(ops.abs({x}), axis={axis}, keepdims=True)"
+    elif p == 2:
+        total = f"ops.sqrt(ops.sum(ops.square({x}), axis={axis}, keepdims=True))"
+    else:
+        raise ctx.refuse(f"LpNormalization with p={p}")
+    norm_ = ctx.assign("norm", total)
+    # a zero norm gives zeros, not 0/0 (as ONNX's reference does)
+    return f"ops.where(ops.equal({norm_}, 0), ops.zeros_like({x}), {x} / {norm_})"

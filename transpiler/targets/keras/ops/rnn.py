@@ -1,7 +1,9 @@
 """Recurrent layers: LSTM, GRU and RNN as `keras.layers.LSTM` / `GRU` / `SimpleRNN`, one layer
 per direction. ONNX LSTM gates i, o, f, c become Keras's i, f, c, o (GRU's z, r, h are the same
 order in both); biases are summed where Keras keeps one, and GRU's linear_before_reset=1 is
-Keras's reset_after=True with its separate input and recurrent biases."""
+Keras's reset_after=True with its separate input and recurrent biases. What the layers cannot
+hold (weights given at run time, other activations, clip, sequence_lens, peepholes, ...) is
+written out step by step instead (_recurrence.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,8 @@ import numpy as np
 
 from ..context import FLOATS, Ctx, call, lit
 from . import TABLE
+from ._recurrence import DEFAULT_ACTS, GATES, unrolled
 
-DEFAULT_ACTS = {"LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"], "RNN": ["tanh"]}
-GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 CELLS = {"LSTM": ("layers.LSTM", "lstm_cell"), "GRU": ("layers.GRU", "gru_cell"), "RNN": ("layers.SimpleRNN", "simple_rnn_cell")}
 
 
@@ -23,28 +24,38 @@ def _reorder(op: str, w: np.ndarray, h: int) -> np.ndarray:
     return np.concatenate([i, f, c, o], axis=0)
 
 
+def _layer_obstacle(ctx: Ctx) -> str | None:
+    """Why the node cannot be a Keras recurrent layer (None: it can)."""
+    op = ctx.node.op_type
+    want = DEFAULT_ACTS[op]
+    acts = [(a.decode() if isinstance(a, bytes) else a).lower() for a in ctx.attr("activations", [])]
+    if acts and any(acts[k] != want[k % len(want)] for k in range(len(acts))):
+        return f"activations {acts} (Keras {op} uses {', '.join(want)})"
+    for attr in ("activation_alpha", "activation_beta", "clip"):
+        if ctx.attr(attr) is not None:
+            return f"attribute {attr}"
+    if ctx.attr("input_forget", 0):
+        return "input_forget=1"
+    if ctx.has(4):
+        return "sequence_lens"
+    if op == "LSTM" and ctx.n_in > 7 and ctx.has(7):
+        return "peepholes"
+    for i, what in ((1, "W"), (2, "R"), (3, "B")):
+        if ctx.has(i) and ctx.const(i) is None:
+            return f"{what} is not a constant"
+    return None
+
+
 @TABLE.op("LSTM", "GRU", "RNN")
 def recurrent(ctx: Ctx) -> list[str | None]:
     op = ctx.node.op_type
     if ctx.elem(0) not in FLOATS:
         raise ctx.refuse(f"{op} of integers")
-    want = DEFAULT_ACTS[op]
-    acts = [(a.decode() if isinstance(a, bytes) else a).lower() for a in ctx.attr("activations", [])]
-    if acts and any(acts[k] != want[k % len(want)] for k in range(len(acts))):
-        raise ctx.refuse(f"activations {acts} (Keras {op} uses {', '.join(want)})")
-    for attr in ("activation_alpha", "activation_beta", "clip"):
-        if ctx.attr(attr) is not None:
-            raise ctx.refuse(f"attribute {attr}")
-    if ctx.attr("input_forget", 0):
-        raise ctx.refuse("input_forget=1")
-    if ctx.has(4):
-        raise ctx.refuse("sequence_lens")
-    if op == "LSTM" and ctx.n_in > 7 and ctx.has(7):
-        raise ctx.refuse("peepholes")
+    why = _layer_obstacle(ctx)
+    if why is not None:
+        return unrolled(ctx, why)
     w, r = ctx.need_const(1, "W"), ctx.need_const(2, "R")
     b = ctx.const(3) if ctx.has(3) else None
-    if ctx.has(3) and b is None:
-        raise ctx.refuse("the bias must be a constant")
     hidden = int(ctx.attr("hidden_size", r.shape[-1]))
     gates = GATES[op]
     direction = ctx.attr("direction", "forward")
