@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from tests.keras_worker import REPLY
+from transpiler.errors import TranspileError
+from transpiler.targets.keras import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -105,14 +107,6 @@ WIDENED = {
     "float8_e5m2fnuz": "float32", "float4_e2m1fn": "float32", "float8_e8m0fnu": "float32",
     "int4": "int8", "int2": "int8", "uint4": "uint8", "uint2": "uint8",
 }
-# the generated file's names (WIDE_OUTPUTS) for the ml_dtypes ones
-ML_DTYPES = {
-    "float8e4m3fn": "float8_e4m3fn", "float8e4m3fnuz": "float8_e4m3fnuz", "float8e5m2": "float8_e5m2",
-    "float8e5m2fnuz": "float8_e5m2fnuz", "float4e2m1": "float4_e2m1fn", "float8e8m0": "float8_e8m0fnu",
-    "int4": "int4", "uint4": "uint4", "int2": "int2", "uint2": "uint2", "bfloat16": "bfloat16",
-}
-
-
 def save_sets(path: Path, sets: list[list[Any]]) -> dict[str, str]:
     """Write the input sets; returns {array key: ml_dtypes name} of the inputs handed over widened."""
     arrays, widened = {}, {}
@@ -132,18 +126,10 @@ def save_sets(path: Path, sets: list[list[Any]]) -> dict[str, str]:
 
 def narrow(arr: np.ndarray, name: str, what: str) -> np.ndarray:
     """A wide output as the ONNX type it holds; refuses (never rounds) a value that type lacks."""
-    import ml_dtypes
-
-    dtype = np.dtype(getattr(ml_dtypes, ML_DTYPES[name]))
-    out = arr.astype(dtype)
-    back = out.astype(arr.dtype)
-    same = np.array_equal(back, arr, equal_nan=arr.dtype.kind == "f")
-    if same and arr.dtype.kind == "f":
-        real = ~np.isnan(arr)
-        same = bool(np.array_equal(np.signbit(back[real]), np.signbit(arr[real])))
-    if not same:
-        raise WorkerError(f"{what}: {arr.dtype} values not exactly representable in {name}")
-    return out
+    try:
+        return runner.narrow(arr, name, what)
+    except TranspileError as e:
+        raise WorkerError(str(e)) from None
 
 
 def run_sets(backend: str, net: Path, sets: list[list[Any]]) -> list[list[np.ndarray]]:

@@ -13,7 +13,7 @@ from transpiler import convert
 from transpiler.errors import UnsupportedModel
 from transpiler.verify import run_onnxruntime
 
-from .keras_harness import fit_once, run_sets
+from .keras_harness import BACKENDS, fit_once, run_sets
 from .models import dynamic_batch_cnn
 
 pytest.importorskip("keras")
@@ -70,10 +70,10 @@ def test_check_option(tmp_path) -> None:
 
 def test_refusals_listed_at_once(tmp_path) -> None:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8, 8])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 6, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None])
     z = helper.make_tensor_value_info("z", TensorProto.INT64, [3, None])
     nodes = [
-        helper.make_node("MaxPool", ["x"], ["y"], name="dilated", kernel_shape=[2, 2], dilations=[2, 2]),
+        helper.make_node("Unique", ["x"], ["y"], name="unique"),  # data-dependent output shape
         helper.make_node("NonZero", ["x2"], ["z"], name="nonzero"),
         helper.make_node("Reshape", ["x", "shape"], ["x2"], name="flat"),
     ]
@@ -86,7 +86,7 @@ def test_refusals_listed_at_once(tmp_path) -> None:
     with pytest.raises(UnsupportedModel) as e:
         convert(model, to="keras", out=tmp_path / "net.py")
     text = str(e.value)
-    assert "dilated" in text and "nonzero" in text
+    assert "unique" in text and "nonzero" in text
     assert not (tmp_path / "net.py").exists()
 
 
@@ -122,3 +122,21 @@ def test_recurrent_layers_with_constant_weights(tmp_path, name: str) -> None:
     convert(model, to="keras", out=net)
     (got,) = run_sets("jax", net, [[a for _, a in keep]])
     assert compare_outputs(list(expected), got, case.rtol, case.atol) is None
+
+
+def test_add_of_a_bias_shaped_tensor_on_every_backend(tmp_path) -> None:
+    """Keras's TensorFlow add() takes a (1, C, 1) addend of a (N, C, C) tensor for a bias of the
+    last axis; the generated code must add it along axis 1 on every backend."""
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [3, 4, 4])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4, 1])
+    c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [4, 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 4, 4])
+    nodes = [helper.make_node("Add", ["a", "b"], ["t"]), helper.make_node("Sum", ["t", "c", "b"], ["y"])]
+    model = helper.make_model(helper.make_graph(nodes, "g", [a, b, c], [y]), opset_imports=[helper.make_opsetid("", 21)])
+    convert(model, to="keras", out=tmp_path / "net.py")
+    rng = np.random.default_rng(0)
+    feeds = [rng.standard_normal(s).astype(np.float32) for s in ((3, 4, 4), (1, 4, 1), (4, 1))]
+    want = feeds[0] + feeds[1] + feeds[2] + feeds[1]
+    for backend in BACKENDS:
+        (got,) = run_sets(backend, tmp_path / "net.py", [feeds])[0]
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, err_msg=backend)

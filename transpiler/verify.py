@@ -53,6 +53,11 @@ def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
     return [i for i in model.graph.input if i.name not in inits]
 
 
+def _is_float(dtype: np.dtype) -> bool:
+    """numpy floats and ml_dtypes' (bfloat16, float8_*, float4_*), which numpy sees as void."""
+    return dtype.kind == "f" or dtype.name == "bfloat16" or dtype.name.startswith(("float8", "float4"))
+
+
 def seeded_inputs(
     model: onnx.ModelProto,
     seed: int = 1234,
@@ -69,11 +74,11 @@ def seeded_inputs(
             raise TranspileError(f"input {vi.name!r}: only tensor inputs can be generated for --check")
         shape = tuple(d.dim_value if d.HasField("dim_value") else dim_value for d in tt.shape.dim)
         dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type)
-        if np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16":
+        if _is_float(dtype):
             arr = rng.standard_normal(shape).astype(dtype)
         elif dtype == np.bool_:
             arr = rng.integers(0, 2, shape).astype(np.bool_)
-        elif np.issubdtype(dtype, np.integer):
+        elif np.issubdtype(dtype, np.integer) or dtype.name in ("int4", "uint4", "int2", "uint2"):
             low, high = (int_ranges or {}).get(vi.name, (0, 2))
             arr = rng.integers(low, high, shape).astype(dtype)
         else:
@@ -97,7 +102,17 @@ def run_onnxruntime(model: onnx.ModelProto, inputs: list[np.ndarray]) -> list[np
         sess = ort.InferenceSession(_with_weights_inline(model).SerializeToString(), opts,
                                     providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
-    return sess.run(None, dict(zip(names, inputs)))
+    try:
+        outs = sess.run(None, dict(zip(names, inputs)))
+    except Exception as e:  # e.g. float8 / bfloat16 tensors, which its Python API cannot exchange
+        raise TranspileError(f"--check: onnxruntime could not run the model: {' '.join(str(e).split())[:200]}") from None
+    # onnxruntime hands float8 outputs over as their bytes (uint8): view them as the declared type
+    declared = {o.name: o.type.tensor_type.elem_type for o in model.graph.output}
+    for k, o in enumerate(sess.get_outputs()):
+        dtype = helper.tensor_dtype_to_np_dtype(declared.get(o.name, 0)) if declared.get(o.name) else None
+        if dtype is not None and dtype.kind == "V" and outs[k].dtype.itemsize == dtype.itemsize:
+            outs[k] = outs[k].view(dtype)
+    return outs
 
 
 def _session_reading_files(model: onnx.ModelProto, opts: Any, ort: Any) -> Any:
@@ -162,7 +177,7 @@ def compare(
         return OutputDiff(name, float("inf"), float("inf"), False, f"shape {got.shape} != {ref.shape}")
     if ref.size == 0:
         return OutputDiff(name, 0.0, 0.0, True)
-    if ref.dtype.kind in "fc" or got.dtype.kind in "fc":
+    if _is_float(ref.dtype) or _is_float(got.dtype) or "c" in (ref.dtype.kind, got.dtype.kind):
         r, g = ref.astype(np.float64), got.astype(np.float64)
         both_nan = np.isnan(r) & np.isnan(g)
         same_inf = np.isinf(r) & (r == g)

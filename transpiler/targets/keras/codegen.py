@@ -24,6 +24,7 @@ from ...render import render
 from ..base import OpTable
 from .context import FLOATS, INLINE_MAX, KERAS_DTYPES, Ctx, Unpack, c_order, lit, np_literal, wide_lines
 from .layout import Perm, between, channels_last, norm
+from .reserved import looks_auto
 from .shapes import resolve_reshape, shape_values
 
 # Names the generated file uses at module level.
@@ -38,22 +39,9 @@ CHANNELS_LAST_OPS = frozenset(
      "GlobalMaxPool", "LpPool", "GlobalLpPool"}
 )
 _OP_SUFFIX = re.compile(r"_output_\d+$")
-# Keras names every `keras.ops` call in a functional model after its op ("reshape", "add_1", ...);
-# a layer name of that form could clash with one, so such names get a "_layer" suffix.
-_KERAS_OP_NAME = re.compile(
-    r"(abs|add|argmax|argmin|broadcast_to|cast|ceil|clip|concatenate|conv|conv_transpose|convert_to_tensor|"
-    r"cumprod|cumsum|divide|einsum|elu|equal|erf|exp|expand_dims|eye|flip|floor|floor_divide|full|gelu|"
-    r"get_item|greater|greater_equal|hard_swish|isinf|isnan|leaky_relu|less|less_equal|log|log_softmax|"
-    r"logical_and|logical_not|logical_or|logical_xor|logsumexp|matmul|max|maximum|mean|min|minimum|mod|"
-    r"moveaxis|multiply|negative|one_hot|ones_like|pad|power|prod|reciprocal|relu|relu6|reshape|round|"
-    r"rsqrt|sigmoid|sign|silu|slice|soft_sign|softmax|softplus|split|sqrt|square|squeeze|stack|subtract|"
-    r"sum|take|take_along_axis|tanh|tile|top_k|transpose|tril|triu|var|where|zeros_like|[a-z_]+_op)(_\d+)?"
-)
-
-
 def _layer_name_hint(hint: str) -> str:
     base = clean(hint, "layer")
-    return base + "_layer" if _KERAS_OP_NAME.fullmatch(base) else base
+    return base + "_layer" if looks_auto(base) else base  # see reserved.py
 
 
 @dataclass
@@ -201,7 +189,8 @@ class Codegen:
             if v.shape is None:
                 self.refusals.append(Refusal("(input)", v.name, "the input's rank is unknown"))
                 continue
-            name = self.locals.fresh(clean(v.name, "input"), fallback="input")
+            hint = clean(v.name, "input")
+            name = self.locals.fresh(hint + "_input" if looks_auto(hint) else hint, fallback="input")
             perm = self._input_perm(v)
             dims = [d if isinstance(d, int) else None for d in v.shape]
             if perm is not None:

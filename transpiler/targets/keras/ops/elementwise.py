@@ -7,8 +7,9 @@ import numpy as np
 
 from .... import ir
 from ..context import FLOATS, Ctx, lit
+from ..layout import Perm
 from . import TABLE
-from ._util import common_perm, operand
+from ._util import add_code, common_perm, operand, operand_shape
 
 UNARY = {
     "Abs": "ops.abs", "Neg": "ops.negative", "Exp": "ops.exp", "Log": "ops.log", "Sqrt": "ops.sqrt",
@@ -73,13 +74,35 @@ def _binary_operands(ctx: Ctx) -> tuple[str, str]:
     return operand(ctx, 0, perm), operand(ctx, 1, perm)
 
 
+def _out_shape(ctx: Ctx, perm: Perm) -> tuple | None:
+    s = ctx.out_shape(0)
+    return s if s is None or perm is None else tuple(s[p] for p in perm)
+
+
+def _broadcast(a: tuple | None, b: tuple | None) -> tuple | None:
+    if a is None or b is None:
+        return None
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except (TypeError, ValueError):  # symbolic dims
+        return None
+
+
 @TABLE.op(*BINARY)
 def binary(ctx: Ctx) -> str:
     op = ctx.node.op_type
     if op == "Pow" and ctx.elem(0) not in FLOATS:
         return int_power(ctx)
-    a, b = _binary_operands(ctx)
-    if op in OPERATORS and a.isidentifier() and ctx.elem(0) == ctx.elem(1):
+    perm = common_perm(ctx, [0, 1])
+    ctx.set_perm(0, perm)
+    a, b = operand(ctx, 0, perm), operand(ctx, 1, perm)
+    if op == "Add":
+        safe = add_code(a, b, operand_shape(ctx, 0, perm), operand_shape(ctx, 1, perm), _out_shape(ctx, perm))
+        if safe != f"ops.add({a}, {b})":
+            return safe
+    # `a * b` only when a is a KerasTensor: a concrete (constant-only) tensor on the left of an
+    # operator meets the KerasTensor's reflected operator on no backend but jax's failing one
+    if op in OPERATORS and a.isidentifier() and ctx.is_symbolic(0) and ctx.elem(0) == ctx.elem(1):
         return f"{a} {OPERATORS[op]} {b}"
     if op == "Pow":
         if b == "2.0" or b == "2":
@@ -206,9 +229,13 @@ def variadic(ctx: Ctx) -> str:
         if not expr.isidentifier():
             expr = f"ops.convert_to_tensor({expr})"
     else:
-        expr = xs[0]
-        for x in xs[1:]:
-            expr = f"{VARIADIC[op]}({expr}, {x})"
+        expr, shape = xs[0], operand_shape(ctx, idxs[0], perm)
+        for i, x in zip(idxs[1:], xs[1:]):
+            if VARIADIC[op] == "ops.add":
+                expr = add_code(expr, x, shape, operand_shape(ctx, i, perm), _out_shape(ctx, perm))
+                shape = _broadcast(shape, operand_shape(ctx, i, perm))
+            else:
+                expr = f"{VARIADIC[op]}({expr}, {x})"
     if op == "Mean":
         if ctx.elem(0) not in FLOATS:
             raise ctx.refuse("Mean of integers")
@@ -220,7 +247,11 @@ def variadic(ctx: Ctx) -> str:
 def where(ctx: Ctx) -> str:
     perm = common_perm(ctx, [0, 1, 2])
     ctx.set_perm(0, perm)
-    return f"ops.where({operand(ctx, 0, perm)}, {operand(ctx, 1, perm)}, {operand(ctx, 2, perm)})"
+    expr = f"ops.where({operand(ctx, 0, perm)}, {operand(ctx, 1, perm)}, {operand(ctx, 2, perm)})"
+    if ctx.scalar(1) is not None and ctx.scalar(2) is not None:
+        # two Python numbers give the backend's default dtype (float64 on jax with x64), not the ONNX one
+        return f"ops.cast({expr}, {lit(ctx.dtype(ctx.elem(1)))})"
+    return expr
 
 
 @TABLE.op("Clip")
