@@ -164,7 +164,7 @@ class Codegen:
     def add_layer(self, node: ir.Node, ctor: str, weights: dict[str, np.ndarray], hint: str | None) -> str:
         name = self.layer_names.fresh(_layer_name_hint(hint or _layer_hint(node)), fallback="layer")
         for k, arr in weights.items():
-            self.state[f"{name}/{k}"] = c_order(arr)
+            self.state[f"{name}/{k}"] = np.asarray(arr)  # a transposed view: the writer streams it, no copy
         assert ctor.endswith(")")
         sep = "" if ctor.endswith("()") else ", "
         return f"{ctor[:-1]}{sep}name={lit(name)})"
@@ -270,7 +270,7 @@ class Codegen:
                 f"{name} = Constant({lit(tuple(int(d) for d in arr.shape))}, {lit(arr.dtype.name)}, trainable=False, "
                 f"name={lit(layer)})({self.anchor})"
             )
-            self.state[f"{layer}/value"] = c_order(arr)
+            self.state[f"{layer}/value"] = np.asarray(arr)
             return name, None
         if id(v) in self.codes and id(v) not in self.symbolic:
             if self.anchor is None:
