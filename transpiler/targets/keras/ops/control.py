@@ -14,15 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from .... import ir
+from ....loops import cond_passes_through, truth
 from ..context import Ctx, lit
 from . import TABLE
 
 # unrolled copies of a body: beyond this many statements the generated file stops being readable
 MAX_UNROLLED_NODES = 4096
-
-
-def _truth(c: np.ndarray) -> bool:
-    return bool(np.asarray(c).reshape(-1)[0])
 
 
 def _scalar_int(c: np.ndarray) -> int:
@@ -44,7 +41,7 @@ def if_(ctx: Ctx) -> list[str]:
     else_g: ir.Graph = ctx.attr("else_branch")
     cond = ctx.const(0)
     if cond is not None:  # a constant condition: only the branch taken becomes code
-        return [code for code, _ in ctx.subgraph(then_g if _truth(cond) else else_g, [])]
+        return [code for code, _ in ctx.subgraph(then_g if truth(cond) else else_g, [])]
     if ctx.static_shape(0) not in ((), (1,)):
         raise ctx.refuse("the condition must hold one element")
     for j in range(ctx.n_out):
@@ -64,18 +61,6 @@ def if_(ctx: Ctx) -> list[str]:
     return [f"ops.where({test}, {t}, {e})" for (t, _), (e, _) in zip(then_outs, else_outs)]
 
 
-def _cond_passes_through(body: ir.Graph) -> bool:
-    """Whether the body's condition output is its condition input (directly or via Identity)
-    or a constant true: then only the initial condition decides."""
-    cond_in, cond_out = body.inputs[1], body.outputs[0]
-    if cond_out is cond_in:
-        return True
-    if cond_out.const is not None:
-        return _truth(cond_out.const)
-    p = cond_out.producer
-    return p is not None and p.op_type == "Identity" and p.domain == "" and p.inputs[0] is cond_in
-
-
 @TABLE.op("Loop")
 def loop(ctx: Ctx) -> list[str]:
     body: ir.Graph = ctx.attr("body")
@@ -86,7 +71,7 @@ def loop(ctx: Ctx) -> list[str]:
     if not ctx.has(0) or ctx.const(0) is None:
         raise ctx.refuse("the trip count must be a constant (a run-time count gives run-time shapes)")
     trip = _scalar_int(ctx.const(0))
-    if not _cond_passes_through(body):
+    if not cond_passes_through(body):
         raise ctx.refuse("the loop's condition changes inside the body (a run-time number of iterations)")
     if trip < 0:
         trip = 0
@@ -94,7 +79,7 @@ def loop(ctx: Ctx) -> list[str]:
     selected = start_cond is None  # a run-time start condition: 0 or `trip` iterations
     if selected and n_scan:
         raise ctx.refuse("a run-time loop condition decides the length of its scan outputs")
-    if start_cond is not None and not _truth(start_cond):
+    if start_cond is not None and not truth(start_cond):
         trip = 0
     if trip == 0 and n_scan:
         raise ctx.refuse("a loop that never runs has empty scan outputs of unknown shape")

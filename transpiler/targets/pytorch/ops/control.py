@@ -11,6 +11,7 @@ import numpy as np
 
 from .... import ir
 from ....errors import UnsupportedOp
+from ....loops import cond_passes_through, truth
 from ..context import Ctx, lit
 from . import TABLE
 
@@ -43,10 +44,6 @@ def is_read(graph: ir.Graph, v: ir.Value) -> bool:
     return id(v) in graph.users() or any(o is v for o in graph.outputs)
 
 
-def _truth(c: np.ndarray) -> bool:
-    return bool(np.asarray(c).reshape(-1)[0])
-
-
 def _emit(ctx: Ctx, lines: list[str]) -> None:
     if lines:
         ctx.stmt("\n".join(lines))
@@ -58,7 +55,7 @@ def if_(ctx: Ctx) -> list[str | None]:
     else_g: ir.Graph = ctx.attr("else_branch")
     cond = ctx.const(0)
     if cond is not None:  # a constant condition: only the branch taken becomes code
-        lines, outs = ctx.gen.lower_subgraph(then_g if _truth(cond) else else_g, [])
+        lines, outs = ctx.gen.lower_subgraph(then_g if truth(cond) else else_g, [])
         _emit(ctx, lines)
         return list(outs)
     test = f"{ctx.x(0)}.item()"
@@ -75,18 +72,6 @@ def if_(ctx: Ctx) -> list[str | None]:
     lines = block(f"if {test}:", then_lines + tail(then_outs)) + block("else:", else_lines + tail(else_outs))
     _emit(ctx, lines)
     return [None] * ctx.n_out
-
-
-def _passes_cond_through(body: ir.Graph) -> bool:
-    """Whether the body's condition output is its condition input (directly, via Identity, or a
-    constant true): then the condition is only ever the initial one."""
-    cond_in, cond_out = body.inputs[1], body.outputs[0]
-    if cond_out is cond_in:
-        return True
-    if cond_out.const is not None:
-        return _truth(cond_out.const)
-    p = cond_out.producer
-    return p is not None and p.op_type == "Identity" and p.domain == "" and p.inputs[0] is cond_in
 
 
 @TABLE.op("Loop")
@@ -106,10 +91,10 @@ def loop(ctx: Ctx) -> list[str | None]:
         elif int(np.asarray(m).reshape(-1)[0]) < UNBOUNDED:
             trip = lit(int(np.asarray(m).reshape(-1)[0]))
     c0 = ctx.const(1) if ctx.has(1) else np.array(True)
-    if c0 is not None and not _truth(c0):
+    if c0 is not None and not truth(c0):
         raise UnsupportedOp("the loop's condition is constant false: it never runs")
     cond_static = c0 is not None  # statically true at the start
-    invariant = _passes_cond_through(body)
+    invariant = cond_passes_through(body)
     if invariant and trip is None:
         raise UnsupportedOp("the loop has no trip count and its condition never changes: it never ends")
 
