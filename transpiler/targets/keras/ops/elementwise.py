@@ -234,6 +234,8 @@ def variadic(ctx: Ctx) -> str:
             if VARIADIC[op] == "ops.add":
                 expr = add_code(expr, x, shape, operand_shape(ctx, i, perm), _out_shape(ctx, perm))
                 shape = _broadcast(shape, operand_shape(ctx, i, perm))
+            elif ctx.elem(0) in WIDE_64:
+                expr = _extreme(op, expr, x, ctx.elem(0) in FLOATS)
             else:
                 expr = f"{VARIADIC[op]}({expr}, {x})"
     if op == "Mean":
@@ -241,6 +243,18 @@ def variadic(ctx: Ctx) -> str:
             raise ctx.refuse("Mean of integers")
         expr = f"ops.divide({expr}, {lit(float(len(xs)))})"
     return expr
+
+
+# Keras's torch backend computes ops.maximum / ops.minimum of 64-bit tensors in 32 bits (keras 3.15.1)
+WIDE_64 = frozenset({ir.INT64, ir.UINT64, ir.DOUBLE})
+
+
+def _extreme(op: str, a: str, b: str, floating: bool) -> str:
+    """Max / Min of two 64-bit tensors by comparison, exact on every backend; NaN propagates."""
+    pick = f"{'ops.greater' if op == 'Max' else 'ops.less'}({a}, {b})"
+    if floating:
+        pick = f"ops.logical_or({pick}, ops.isnan({a}))"
+    return f"ops.where({pick}, {a}, {b})"
 
 
 @TABLE.op("Where")
